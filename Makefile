@@ -1,0 +1,81 @@
+# Two commands for a fresh clone: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search clean
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+		{ echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version)). Set PYTHON=/path/to/python3.11."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+## install: virtualenv with the locked dependencies, front-end assets, compiled translations
+install: $(STAMP) assets compilemessages
+
+## assets: pinned front-end packages from the npm registry (assets.lock.json)
+assets: $(STAMP)
+	@$(BIN)/python scripts/fetch_assets.py
+
+## compilemessages: locale/*.po → .mo with Babel (no GNU gettext needed)
+compilemessages: $(STAMP)
+	@$(BIN)/pybabel -q compile -d locale -D django
+
+## messages: refresh locale/zh_Hans/LC_MESSAGES/django.po from the code (needs GNU gettext)
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'media/*' --ignore 'tests/*'
+
+## doctor: report optional system pieces that are missing (never fails)
+doctor: $(STAMP)
+	@$(BIN)/python scripts/doctor.py
+
+## run: migrate, load demo data and serve http://127.0.0.1:8000 on SQLite with eager tasks
+run: install doctor
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite (uses DATABASE_URL / REDIS_URL when set)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff lint and format check
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## check-deploy: Django's deployment checks with production-like settings
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=market.example.cn \
+		SITE_URL=https://market.example.cn $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## lock: re-resolve requirements.lock from pyproject.toml
+lock:
+	@test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
+
+## bench: every benchmark (each writes docs/bench/*.json; docs/performance.md explains them)
+bench: bench-search
+
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench
+BENCH_SEARCH_ARGS ?=
+
+## bench-search: 1,000,000 achievements + 200,000 demands on PostgreSQL; indexing rate, index size, query latency
+bench-search: install
+	$(BIN)/python scripts/create_database.py $(BENCH_DATABASE_URL)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench_search $(BENCH_SEARCH_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles marketplace/static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Achievement library (成果库): research results offered for transfer."""

@@ -1,0 +1,60 @@
+from django.urls import path
+
+from demands import views, views_challenges
+
+app_name = "demands"
+
+urlpatterns = [
+    path("demands/", views.board, name="list"),
+    path("demands/export.xlsx", views.board_export, name="export"),
+    path("demands/record/", views.record, name="record"),
+    path("demands/<int:pk>/", views.detail, name="detail"),
+    path("demands/<int:pk>/respond/", views.respond, name="respond"),
+    path("demands/<int:pk>/files/<int:number>/", views.file, name="file"),
+    path("workspace/demands/", views.workspace_list, name="workspace-list"),
+    path("workspace/demands/new/", views.create, name="create"),
+    path("workspace/demands/<int:pk>/", views.workspace_detail, name="workspace-detail"),
+    path("workspace/demands/<int:pk>/edit/", views.edit, name="edit"),
+    path("workspace/demands/<int:pk>/submit/", views.submit, name="submit"),
+    path("workspace/demands/<int:pk>/confirm-recorded/", views.confirm_recorded, name="confirm-recorded"),
+    path("workspace/demands/<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("workspace/demands/<int:pk>/solve/", views.solve, name="solve"),
+    path("workspace/demands/<int:pk>/close/", views.close, name="close"),
+    path("workspace/demands/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("workspace/demands/<int:pk>/delete/", views.delete, name="delete"),
+    path("workspace/demands/<int:pk>/attach/", views.attach, name="attach"),
+    path("workspace/responses/", views.responses, name="responses"),
+    path("workspace/responses/<int:pk>/", views.response_detail, name="response"),
+    path("workspace/responses/<int:pk>/shortlist/", views.response_shortlist, name="response-shortlist"),
+    path("workspace/responses/<int:pk>/decline/", views.response_decline, name="response-decline"),
+    path("workspace/responses/<int:pk>/start-deal/", views.response_start_deal, name="response-start-deal"),
+    path("workspace/responses/<int:pk>/withdraw/", views.response_withdraw, name="response-withdraw"),
+    # Open challenges (揭榜挂帅) and pooled procurement (集采研发).
+    path("challenges/", views_challenges.challenge_list, name="challenges"),
+    path("challenges/<int:pk>/", views_challenges.challenge_detail, name="challenge"),
+    path("challenges/<int:pk>/bid/", views_challenges.bid_create, name="challenge-bid"),
+    path("challenges/<int:pk>/notice/", views_challenges.challenge_notice, name="challenge-notice"),
+    path("pools/", views_challenges.pool_list, name="pools"),
+    path("pools/<int:pk>/", views_challenges.pool_detail, name="pool"),
+    path("workspace/challenges/", views_challenges.workspace_challenges, name="workspace-challenges"),
+    path("workspace/challenges/new/", views_challenges.challenge_create, name="challenge-create"),
+    path("workspace/challenges/<int:pk>/", views_challenges.workspace_challenge, name="workspace-challenge"),
+    path(
+        "workspace/challenges/<int:pk>/milestones/",
+        views_challenges.challenge_milestone_add,
+        name="challenge-milestone-add",
+    ),
+    path(
+        "workspace/challenges/<int:pk>/milestones/<int:milestone_pk>/remove/",
+        views_challenges.challenge_milestone_remove,
+        name="challenge-milestone-remove",
+    ),
+    path("workspace/challenges/<int:pk>/edit/", views_challenges.challenge_edit, name="challenge-edit"),
+    path("workspace/challenges/<int:pk>/submit/", views_challenges.challenge_submit, name="challenge-submit"),
+    path("workspace/bids/", views_challenges.bid_list, name="bids"),
+    path("workspace/bids/<int:pk>/", views_challenges.bid_detail, name="bid"),
+    path("workspace/bids/<int:pk>/edit/", views_challenges.bid_edit, name="bid-edit"),
+    path("workspace/bids/<int:pk>/withdraw/", views_challenges.bid_withdraw, name="bid-withdraw"),
+    path("workspace/milestones/<int:pk>/report/", views_challenges.milestone_report, name="milestone-report"),
+    path("workspace/pools/new/", views_challenges.pool_create, name="pool-create"),
+]

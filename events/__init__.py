@@ -1,0 +1,1 @@
+"""Matchmaking events (产学研对接活动): roadshows, registrations, meetings and outcomes."""

@@ -1,0 +1,1 @@
+"""API plumbing shared by every app's `api.py`: pagination, errors, filters, routing."""

@@ -1,0 +1,50 @@
+"""/api/v1/ (every app's viewsets), the OpenAPI schema and the self-hosted Swagger UI."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from achievements.api import AchievementViewSet, InquiryMessageViewSet, InquiryViewSet
+from demands.api import DemandResponseMessageViewSet, DemandResponseViewSet, DemandViewSet
+from demands.api_challenges import (
+    ChallengeBidViewSet,
+    ChallengeObjectionViewSet,
+    ChallengeViewSet,
+    PledgeViewSet,
+    PooledProcurementViewSet,
+)
+from marketplace.api.evaluation import EvaluationRoundViewSet
+from marketplace.api.search import FavouriteViewSet, SavedSearchViewSet, SearchViewSet
+from marketplace.api.views import IndustryFieldViewSet, OrganizationViewSet, RegionViewSet
+
+router = SimpleRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("industry-fields", IndustryFieldViewSet, basename="industry-field")
+router.register("regions", RegionViewSet, basename="region")
+router.register("search", SearchViewSet, basename="search")
+router.register("favourites", FavouriteViewSet, basename="favourite")
+router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
+router.register("achievements", AchievementViewSet, basename="achievement")
+router.register("inquiries", InquiryViewSet, basename="inquiry")
+router.register(r"inquiries/(?P<inquiry_pk>[0-9]+)/messages", InquiryMessageViewSet, basename="inquiry-message")
+router.register("evaluations", EvaluationRoundViewSet, basename="evaluation")
+router.register("demands", DemandViewSet, basename="demand")
+router.register(r"demands/(?P<demand_pk>[0-9]+)/responses", DemandResponseViewSet, basename="demand-response")
+router.register(
+    r"demands/(?P<demand_pk>[0-9]+)/responses/(?P<response_pk>[0-9]+)/messages",
+    DemandResponseMessageViewSet,
+    basename="demand-response-message",
+)
+router.register("challenges", ChallengeViewSet, basename="challenge")
+router.register(r"challenges/(?P<challenge_pk>[0-9]+)/bids", ChallengeBidViewSet, basename="challenge-bid")
+router.register(
+    r"challenges/(?P<challenge_pk>[0-9]+)/objections", ChallengeObjectionViewSet, basename="challenge-objection"
+)
+router.register("pooled-procurements", PooledProcurementViewSet, basename="pooled-procurement")
+router.register(r"pooled-procurements/(?P<pool_pk>[0-9]+)/pledges", PledgeViewSet, basename="pledge")
+
+urlpatterns = [
+    path("v1/", include((router.urls, "api"), namespace="v1")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,31 @@
+"""Load the demo data (idempotent) and print the demo log-ins."""
+
+from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+from django.utils.module_loading import import_string
+
+from marketplace.demo import DEMO_PASSWORD
+
+# Each app adds its step; a step returns lines to print.
+STEPS = [
+    "marketplace.demo.seed_parties",
+    "achievements.demo.seed_achievements",
+    "achievements.demo.seed_evaluations",
+    "demands.demo.seed_demands",
+    "marketplace.demo.seed_search",  # last: indexes everything seeded before
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations, users and listings (safe to run again)."
+
+    def handle(self, *args, **options):
+        lines = []
+        # The demo's notification mails go to made-up addresses: keep them off the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for step in STEPS:
+                lines.extend(import_string(step)() or [])
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/"))
+        self.stdout.write(f"Password for every demo user: {DEMO_PASSWORD}")
+        for line in lines:
+            self.stdout.write(line)

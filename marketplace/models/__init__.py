@@ -1,0 +1,39 @@
+"""Models of the shared core. One module per concern; import from marketplace.models."""
+
+from .accounts import User
+from .evaluation import Assignment, Criterion, EvaluationRound, EvaluationSubject, ExpertProfile, Score, ScoreComment
+from .files import PrivateFile
+from .mail import OutgoingMail
+from .messages import Message
+from .notifications import Notification
+from .organizations import JoinRequest, Membership, Organization
+from .search import Favourite, SavedSearch, SavedSearchHit, SearchDocument, SearchDocumentField, Synonym
+from .taxonomy import IndustryField, Region
+from .transitions import TransitionLog
+
+__all__ = [
+    "Assignment",
+    "Criterion",
+    "EvaluationRound",
+    "EvaluationSubject",
+    "ExpertProfile",
+    "Favourite",
+    "IndustryField",
+    "JoinRequest",
+    "Membership",
+    "Message",
+    "Notification",
+    "Organization",
+    "OutgoingMail",
+    "PrivateFile",
+    "Region",
+    "SavedSearch",
+    "SavedSearchHit",
+    "Score",
+    "ScoreComment",
+    "SearchDocument",
+    "SearchDocumentField",
+    "Synonym",
+    "TransitionLog",
+    "User",
+]

@@ -1,0 +1,173 @@
+"""The two databases' full-text search behind one interface.
+
+Both index the same thing: `SearchDocument.title_tokens` and `body_tokens`, the jieba tokens
+joined by spaces. The database keeps its own index from those columns (a trigger on PostgreSQL,
+FTS5 external-content triggers on SQLite; see migration marketplace 0007), so writing a document
+row is all the indexing code does. Callers use `get_backend()` and never look at the vendor.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.db import connections
+from django.db.models import Expression, F, FloatField, Func, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from marketplace.search.text import ParsedQuery
+
+FTS_TABLE = "marketplace_searchdocument_fts"
+RUM_INDEX = "search_document_vector_rum"
+
+# Weights of a title match over a body match: ts_rank's A and B; bm25's column weights.
+TITLE_WEIGHT, BODY_WEIGHT = 1.0, 0.4
+
+# SQLite statements: constant names; the match string is always a parameter.
+FTS_MATCH_SQL = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
+FTS_RANK_SQL = (
+    f"(SELECT -bm25({FTS_TABLE}, {TITLE_WEIGHT * 10}, {BODY_WEIGHT * 10}, 0) FROM {FTS_TABLE} "  # noqa: S608
+    f"WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = {{alias}}.id)"
+)
+
+
+class Backend:
+    vendor = ""
+
+    def match(self, documents: QuerySet, query: ParsedQuery) -> QuerySet:
+        """The documents matching every term of the query."""
+        raise NotImplementedError
+
+    def rank(self, query: ParsedQuery) -> Expression:
+        """Relevance of a matching document; higher is better."""
+        raise NotImplementedError
+
+    def ranked(self, documents: QuerySet, query: ParsedQuery) -> QuerySet:
+        """The matching documents, most relevant first."""
+        return self.match(documents, query).annotate(relevance=self.rank(query)).order_by("-relevance", "-id")
+
+    def similar_titles(self, documents: QuerySet, text: str) -> QuerySet:
+        """Documents whose title looks like `text` (a misspelt name), most alike first."""
+        raise NotImplementedError
+
+
+class PostgresBackend(Backend):
+    """A weighted tsvector in the 'simple' configuration (title A, body B), kept by a trigger.
+
+    Ranked by the RUM index's distance operator when the `rum` extension was installed at
+    migration time (the index returns the top rows in order, without ranking every match), else by
+    ts_rank over the GIN index's matches.
+    """
+
+    vendor = "postgresql"
+
+    def __init__(self, alias: str = "default"):
+        self.alias = alias
+
+    @staticmethod
+    def tsquery(query: ParsedQuery) -> str:
+        def token(value: str) -> str:
+            return "'" + value.replace("'", "''").replace("\\", "") + "'"
+
+        def group(tokens: tuple[str, ...]) -> str:
+            return token(tokens[0]) if len(tokens) == 1 else "(" + " & ".join(map(token, tokens)) + ")"
+
+        return " & ".join("(" + " | ".join(map(group, term.alternatives)) + ")" for term in query.all_terms)
+
+    def search_query(self, query: ParsedQuery) -> SearchQuery:
+        return SearchQuery(self.tsquery(query), search_type="raw", config="simple")
+
+    def match(self, documents, query):
+        return documents.filter(search_vector=self.search_query(query))
+
+    def rank(self, query):
+        # Normalisation 1: divide by 1 + log(length), so long bodies do not win by size alone.
+        return SearchRank(
+            F("search_vector"), self.search_query(query), weights=[0.1, 0.2, BODY_WEIGHT, TITLE_WEIGHT], normalization=1
+        )
+
+    def ranked(self, documents, query):
+        if not has_rum(self.alias):
+            return super().ranked(documents, query)
+        # Ordered by the distance alone: a second sort key would stop RUM from returning rows in order.
+        return (
+            self.match(documents, query)
+            .annotate(distance=RumDistance(F("search_vector"), self.search_query(query)))
+            .order_by("distance")
+        )
+
+    def similar_titles(self, documents, text):
+        return (
+            documents.annotate(similarity=TrigramSimilarity("title", text))
+            .filter(title__trigram_similar=text)
+            .order_by("-similarity", "-id")
+        )
+
+
+class RumDistance(Func):
+    """`tsvector <=> tsquery`: RUM's distance, smaller is more relevant, served by the index."""
+
+    arg_joiner = " <=> "
+    template = "(%(expressions)s)"
+    output_field = FloatField()
+
+
+@cache
+def has_rum(alias: str = "default") -> bool:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [RUM_INDEX])
+        return cursor.fetchone() is not None
+
+
+class FtsRank(Expression):
+    """bm25 of the FTS5 row of the document on the current row (negated: higher is better)."""
+
+    output_field = FloatField()
+    contains_aggregate = False
+
+    def __init__(self, match: str):
+        super().__init__()
+        self.match = match
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return FTS_RANK_SQL.format(alias=alias), [self.match]
+
+
+class SQLiteBackend(Backend):
+    """An FTS5 table over the token columns (external content, kept by triggers), ranked by bm25."""
+
+    vendor = "sqlite"
+
+    @staticmethod
+    def fts_query(query: ParsedQuery) -> str:
+        def token(value: str) -> str:
+            return '"' + value.replace('"', '""') + '"'
+
+        def group(tokens: tuple[str, ...]) -> str:
+            return token(tokens[0]) if len(tokens) == 1 else "(" + " AND ".join(map(token, tokens)) + ")"
+
+        return " AND ".join("(" + " OR ".join(map(group, term.alternatives)) + ")" for term in query.all_terms)
+
+    def match(self, documents, query):
+        return documents.filter(id__in=RawSQL(FTS_MATCH_SQL, [self.fts_query(query)]))  # noqa: S611
+
+    def rank(self, query):
+        return FtsRank(self.fts_query(query))
+
+    def similar_titles(self, documents, text):
+        # No trigram index here: titles containing any three-character window of the text.
+        windows = {text[i : i + 3] for i in range(max(len(text) - 2, 1))}
+        condition = Q()
+        for window in windows:
+            condition |= Q(title__contains=window)
+        return documents.filter(condition).order_by("-published_at", "-id")
+
+
+def get_backend(alias: str = "default") -> Backend:
+    vendor = connections[alias].vendor
+    if vendor == "postgresql":
+        return PostgresBackend(alias)
+    if vendor == "sqlite":
+        return SQLiteBackend()
+    raise NotImplementedError(f"No search backend for {vendor}.")

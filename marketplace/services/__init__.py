@@ -1,0 +1,1 @@
+"""Every write of the shared core. Keyword-only arguments, atomic, returning the object."""

@@ -1,0 +1,367 @@
+"""Settings for the technology market, read from the environment (django-environ).
+
+With nothing set the site runs for development: SQLite in the project, eager Celery tasks,
+local-memory cache and console e-mail. The variables are listed in README.md and
+docs/design.md; production needs at least DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL,
+REDIS_URL, EMAIL_URL and SITE_URL.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=True)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="development-only-key-not-for-production-use-0123456789")
+else:
+    # No silent fallback in production: a missing key must stop the process.
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+# GB/T 2260 code of the market's own city, used for "local" statistics (default 青岛).
+MARKET_REGION_CODE = env.str("MARKET_REGION_CODE", default="370200")
+# Owners re-confirm a listing this often (days); a stale listing is archived after the grace period.
+FRESHNESS_DAYS = env.int("FRESHNESS_DAYS", default=180)
+FRESHNESS_REMINDER_DAYS = env.int("FRESHNESS_REMINDER_DAYS", default=14)
+FRESHNESS_GRACE_DAYS = env.int("FRESHNESS_GRACE_DAYS", default=30)
+# The market's name in page titles, e-mails and feeds.
+MARKET_NAME = env.str("MARKET_NAME", default="科技大市场")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "django.forms",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "rules.apps.AutodiscoverRulesConfig",
+    "simple_history",
+    "axes",
+    "csp",
+    "django_htmx",
+    "import_export",
+    "marketplace",
+    "achievements",
+    "demands",
+    "brokers",
+    "pilots",
+    "events",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that it sees the final authentication result (django-axes requirement).
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "marketplace.urls"
+WSGI_APPLICATION = "marketplace.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "marketplace.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the dev server read while a Celery-eager write is in progress.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A UTF-8 template for test databases (pg_trgm ignores Chinese under the C locale).
+if env.str("DATABASE_TEST_TEMPLATE", default=""):
+    DATABASES["default"]["TEST"] = {"TEMPLATE": env.str("DATABASE_TEST_TEMPLATE")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "marketplace.User"
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses locked-out username + IP pairs before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "marketplace.validators.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "workspace:home"
+LOGOUT_REDIRECT_URL = "home"
+
+# Language and time: the UI is Chinese, every datetime is aware and shown in Shanghai time.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = []
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploaded files are never served by URL: no route and no server maps MEDIA_URL; the
+# private-file view checks permission first. (A value is still needed by Django's helpers.)
+MEDIA_URL = "/media-not-served/"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "private"},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        ),
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# Upper bound of one uploaded file, in bytes (PDFs and images).
+PRIVATE_FILE_MAX_BYTES = env.int("PRIVATE_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+
+# Cache, Celery broker and throttles share Redis when it is configured.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="market"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery: eager in-process without Redis; otherwise late acks so a task lost with its worker
+# is delivered again (tasks are written to be safe to run twice).
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Longer than the longest task, or Redis hands a running task to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
+# One static beat schedule; run exactly one beat process.
+CELERY_BEAT_SCHEDULE = {
+    "marketplace.requeue_stale_mail": {
+        "task": "marketplace.requeue_stale_mail",
+        "schedule": timedelta(minutes=5),
+    },
+    "marketplace.send_saved_search_alerts": {
+        "task": "marketplace.send_saved_search_alerts",
+        "schedule": timedelta(minutes=15),
+    },
+    "marketplace.send_notification_digests": {
+        "task": "marketplace.send_notification_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "achievements.send_freshness_reminders": {
+        "task": "achievements.send_freshness_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "achievements.archive_stale": {
+        "task": "achievements.archive_stale",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "achievements.propose_monthly_evaluation": {
+        "task": "achievements.propose_monthly_evaluation",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    "demands.expire_past_deadline": {
+        "task": "demands.expire_past_deadline",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "demands.send_freshness_reminders": {
+        "task": "demands.send_freshness_reminders",
+        "schedule": crontab(hour=9, minute=10),
+    },
+    "demands.close_stale": {
+        "task": "demands.close_stale",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    "demands.advance_challenges": {
+        "task": "demands.advance_challenges",
+        "schedule": timedelta(minutes=10),
+    },
+    "demands.lapse_pools": {
+        "task": "demands.lapse_pools",
+        "schedule": timedelta(minutes=30),
+    },
+    "marketplace.send_evaluation_reminders": {
+        "task": "marketplace.send_evaluation_reminders",
+        "schedule": crontab(hour=9, minute=30),
+    },
+}
+
+# E-mail: a row per message in the outbox, sent by a Celery task.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="科技大市场 <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Attempts before an outgoing mail is marked failed.
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
+
+# Lock-out after repeated failed log-ins, keyed on username + IP so that colleagues behind
+# one NAT do not lock each other out.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# REST API: /api/v1/, see marketplace/api and docs/design.md for the shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "marketplace.api.pagination.UpdatedCursorPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MarketAutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "科技大市场 API",
+    "DESCRIPTION": "Regional technology market: achievements, demands, deals and reference data.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names repeat across models ("status", "kind") get named components.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "marketplace.enums.OrganizationKind",
+        "FileKindEnum": "marketplace.enums.FileKind",
+        "AchievementStatusEnum": "achievements.enums.Status",
+        "AchievementCategoryEnum": "achievements.enums.Category",
+        "AchievementSourceEnum": "achievements.enums.Source",
+        "TransferModeEnum": "achievements.enums.TransferMode",
+        "IPRightKindEnum": "achievements.enums.IPRightKind",
+        "IPRightStatusEnum": "achievements.enums.IPRightStatus",
+        "InquiryStatusEnum": "achievements.enums.InquiryStatus",
+        "DeclineReasonEnum": "achievements.enums.DeclineReason",
+        "EvaluationRoundStatusEnum": "marketplace.enums.RoundStatus",
+        "AssignmentStatusEnum": "marketplace.enums.AssignmentStatus",
+        "ExpertKindEnum": "marketplace.enums.ExpertKind",
+    },
+}
+
+# Content Security Policy (django-csp 4 format): no inline scripts, no third-party origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# Transport security. HTTPS defaults to on in production; a local compose trial over plain
+# HTTP sets HTTPS=0 (see README).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env.bool("BEHIND_TLS_PROXY", default=HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,52 @@
+"""Celery tasks of the shared core: thin wrappers that load by id and call a service."""
+
+from celery import shared_task
+
+from marketplace.enums import MailStatus
+
+
+@shared_task(name="marketplace.send_queued_mail", bind=True, max_retries=8)
+def send_queued_mail(self, mail_id: int) -> str:
+    from marketplace.services.mail import mail_send
+
+    mail = mail_send(mail_id=mail_id)
+    if mail.status == MailStatus.QUEUED and not self.request.is_eager:
+        # A failed attempt with attempts left: back off 1, 2, 4 … minutes. Run eagerly (no
+        # Redis), the mail stays queued for the admin's retry instead of blocking a request.
+        raise self.retry(countdown=60 * 2 ** (mail.attempts - 1))
+    return mail.status
+
+
+@shared_task(name="marketplace.requeue_stale_mail")
+def requeue_stale_mail() -> int:
+    from marketplace.services.mail import mail_requeue_stale
+
+    return mail_requeue_stale()
+
+
+@shared_task(name="marketplace.send_notification_digests")
+def send_notification_digests() -> int:
+    from marketplace.services.notifications import notification_digests_send
+
+    return notification_digests_send()
+
+
+@shared_task(name="marketplace.send_evaluation_reminders")
+def send_evaluation_reminders() -> int:
+    from marketplace.services.evaluation import evaluation_reminders_send
+
+    return evaluation_reminders_send()
+
+
+@shared_task(name="marketplace.search_reindex_organization")
+def search_reindex_organization(organization_id: int) -> int:
+    from marketplace import search
+
+    return search.update_organization_listings(organization_id)
+
+
+@shared_task(name="marketplace.send_saved_search_alerts")
+def send_saved_search_alerts() -> int:
+    from marketplace.services.saved_searches import saved_search_alerts_send
+
+    return saved_search_alerts_send()
