@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -204,9 +205,12 @@ class FavouriteViewSet(
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["kinds"] = {
-            ContentType.objects.get_for_model(adapter.model).pk: kind for kind, adapter in search.adapters().items()
-        }
+        # Lazy: the schema generator builds serializers without a database to ask.
+        context["kinds"] = SimpleLazyObject(
+            lambda: {
+                ContentType.objects.get_for_model(adapter.model).pk: kind for kind, adapter in search.adapters().items()
+            }
+        )
         return context
 
     def paginate_queryset(self, queryset):
