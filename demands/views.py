@@ -23,7 +23,7 @@ from marketplace.forms.base import live_validation
 from marketplace.forms.organizations import MultipleFileField
 from marketplace.models import Organization
 from marketplace.permissions import object_or_404
-from marketplace.selectors import industry_field_groups, region_children, transitions_for
+from marketplace.selectors import active_membership, industry_field_groups, region_children, transitions_for
 from marketplace.services.files import private_file_clean_copy
 from marketplace.views.workspace import membership_required
 
@@ -126,13 +126,23 @@ def respond(request, pk: int):
     form = ResponseForm(request.POST or None, request.FILES or None, organization_ids=organization_ids)
     if request.method == "POST" and form.is_valid():
         try:
-            response = services.response_create(demand=demand, user=request.user, **form.service_fields())
+            response = services.response_create(
+                demand=demand, user=request.user, organization=_responder(request, demand), **form.service_fields()
+            )
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, _("Your response has been sent to the enterprise."))
             return redirect(response)
     return render(request, "demands/respond.html", {"view": selectors.present(demand, request.user), "form": form})
+
+
+def _responder(request, demand: Demand) -> Organization | None:
+    """The organization chosen in the workspace switcher responds (a member of several has one chosen)."""
+    membership = active_membership(request)
+    if membership is None or membership.organization_id == demand.organization_id:
+        return None
+    return membership.organization
 
 
 # Enterprise workspace ----------------------------------------------------------------------

@@ -393,10 +393,14 @@ def _responding_organization(user: User, organization: Organization | None, dema
     )
     if organization is not None:
         candidates = candidates.filter(pk=organization.pk)
-    found = candidates.first()
-    if found is None:
+    found = list(candidates[:2])
+    if not found:
         raise ValidationError(_("Only members of verified organizations can respond to demands."))
-    return found
+    if len(found) > 1:
+        raise ValidationError(
+            {"organization": [_("You belong to several organizations that may respond: choose the one that responds.")]}
+        )
+    return found[0]
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from demands.services import (
     stale_demands_close,
 )
 from marketplace.models import IndustryField, Notification, OutgoingMail
+from marketplace.rules import forget_membership_roles
 from marketplace.selectors import transitions_for
 from tests.factories.demands import DemandFactory, DemandResponseFactory
 from tests.factories.marketplace import MembershipFactory, OrganizationFactory
@@ -262,3 +263,18 @@ def test_solve_and_close_notify_live_responders(organization, org_member, enterp
     assert Notification.objects.filter(user=org_member, kind="demand.finished").exists()
     with pytest.raises(ValidationError):
         demand_close(demand=demand, user=boss)
+
+
+def test_a_member_of_several_organizations_names_the_one_that_responds(organization, org_member, enterprise):
+    demand = DemandFactory(organization=enterprise)
+    institute = OrganizationFactory(name="海洋研究所", kind="institute")
+    MembershipFactory(organization=institute, user=org_member)
+    forget_membership_roles(org_member)
+
+    with pytest.raises(ValidationError) as caught:
+        response_create(demand=demand, user=org_member, approach="方案")
+    response = response_create(demand=demand, user=org_member, approach="方案", organization=institute)
+
+    assert caught.value.message_dict == {"organization": ["您属于多个可以响应的机构，请选择以哪个机构响应。"]}
+    assert response.organization == institute
+    assert DemandResponse.objects.count() == 1

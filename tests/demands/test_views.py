@@ -388,3 +388,17 @@ def test_attachments_of_an_anonymous_demand_have_neutral_names_and_no_metadata(c
     assert "隐名重工股份有限公司".encode("utf-16-be") not in download.content and download.content[:5] == b"%PDF-"
     assert login(boss).get(reverse("demands:file", args=[demand.pk, 1])).status_code == 302
     assert client.get(reverse("demands:file", args=[demand.pk, 2])).status_code == 404
+
+
+def test_a_member_of_several_organizations_responds_for_the_one_chosen_in_the_workspace(
+    login, enterprise, organization, org_member
+):
+    demand = DemandFactory(organization=enterprise)
+    institute = OrganizationFactory(name="海洋研究所", kind="institute")
+    MembershipFactory(organization=institute, user=org_member)
+    client = login(org_member)
+
+    client.post(reverse("workspace:switch"), {"organization": institute.pk})
+    client.post(reverse("demands:respond", args=[demand.pk]), {"approach": "我们的方案"})
+
+    assert DemandResponse.objects.get().organization == institute
