@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +27,7 @@ from demands.services.challenges import (
     challenge_publish,
     challenge_return,
     challenge_shortlist,
+    check_tranches,
     milestone_review,
     objection_resolve,
     released_total,
@@ -203,8 +207,25 @@ class DemandResponseAdmin(ObjectPermissionsModelAdmin):
 # Open challenges and pooled procurement -------------------------------------------------------
 
 
+class MilestoneFormSet(BaseInlineFormSet):
+    """The same rule as the services: the tranches never add up to more than the bounty."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("tranche")
+        ]
+        try:
+            check_tranches(self.instance.bounty or Decimal(0), kept)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["milestones"]) from exc
+
+
 class MilestoneInline(admin.TabularInline):
     model = Milestone
+    formset = MilestoneFormSet
     extra = 0
     fields = ("position", "title", "due_date", "tranche", "status", "released_at")
     readonly_fields = ("status", "released_at")

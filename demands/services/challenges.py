@@ -82,7 +82,8 @@ def _yuan(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-def _check_milestones(bounty: Decimal, milestones: Sequence[dict]) -> None:
+def check_tranches(bounty: Decimal, milestones: Sequence[dict]) -> None:
+    """The milestones' tranches (dicts with "tranche") must not add up to more than the bounty."""
     total = sum((Decimal(m["tranche"]) for m in milestones), Decimal(0))
     if total > bounty:
         raise ValidationError(
@@ -114,7 +115,7 @@ def _build(
         raise ValueError(f"not editable: {sorted(unknown)}")
     challenge = Challenge(organization=organization, created_by=created_by, demand=demand, pool=pool, **fields)
     challenge.full_clean(exclude=CLEAN_EXCLUDE)
-    _check_milestones(challenge.bounty, milestones)
+    check_tranches(challenge.bounty, milestones)
     challenge.save()
     challenge.industry_fields.set(industry_fields or (demand.industry_fields.all() if demand else []))
     Milestone.objects.bulk_create(

@@ -856,3 +856,34 @@ def test_navigation_links_the_challenge_and_pool_pages(client, login, boss, org_
     assert f'href="{reverse("demands:bids")}"' in enterprise_nav
     assert f'href="{reverse("demands:workspace-challenges")}" aria-current="page"' in enterprise_nav
     assert f'href="{reverse("demands:workspace-challenges")}"' not in member_nav
+
+
+def test_the_admin_refuses_tranches_above_the_bounty(rf, reviewer, enterprise):
+    from django.contrib import admin
+
+    from demands.admin import MilestoneInline
+
+    draft = ChallengeFactory(demand=DemandFactory(organization=enterprise), draft=True)
+    request = rf.post("/")
+    request.user = reviewer
+    formset_class = MilestoneInline(Challenge, admin.site).get_formset(request, draft)
+    prefix = formset_class.get_default_prefix()
+    data = {f"{prefix}-TOTAL_FORMS": "2", f"{prefix}-INITIAL_FORMS": "2"}
+    for number, milestone in enumerate(draft.milestones.all()):
+        data.update(
+            {
+                f"{prefix}-{number}-id": milestone.pk,
+                f"{prefix}-{number}-challenge": draft.pk,
+                f"{prefix}-{number}-position": milestone.position,
+                f"{prefix}-{number}-title": milestone.title,
+                f"{prefix}-{number}-due_date": milestone.due_date.isoformat(),
+                f"{prefix}-{number}-tranche": "1500000",
+            }
+        )
+
+    formset = formset_class(data, instance=draft, prefix=prefix)
+    within = formset_class({**data, f"{prefix}-1-DELETE": "on"}, instance=draft, prefix=prefix)
+
+    assert not formset.is_valid()
+    assert formset.non_form_errors() == ["分期金额合计 3,000,000.00 元，超过了悬赏金额。"]
+    assert within.is_valid(), within.non_form_errors()
