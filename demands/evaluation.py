@@ -47,6 +47,7 @@ def register() -> None:
             fields=lambda bid: bid.challenge.industry_fields.all(),
             present=_present,
             identity=_identity,
+            interested=lambda bid: [bid.challenge.organization],
             prefetch=("organization", "created_by", "challenge__industry_fields"),
         ),
     )

@@ -544,9 +544,9 @@ def challenge_award(*, challenge: Challenge, user: User, bids: Sequence[Bid]) ->
     if len(winners) != locked.award_count:
         raise ValidationError(_("Choose exactly %(count)s shortlisted bids.") % {"count": locked.award_count})
     Bid.objects.filter(pk__in=[bid.pk for bid in winners]).update(status=BidStatus.AWARDED, updated_at=timezone.now())
-    locked.bids.exclude(pk__in=[bid.pk for bid in winners]).filter(
-        status__in=[BidStatus.SUBMITTED, BidStatus.SHORTLISTED]
-    ).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
+    # Bids left off the shortlist are out now; the shortlisted runners-up stay in reserve until the
+    # contract, so that an upheld objection sends the award back to the whole shortlist.
+    locked.bids.filter(status=BidStatus.SUBMITTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
     LIFECYCLE.apply(locked, ChallengeStatus.AWARDED, actor=user)
     locked.notice_ends_at = timezone.now() + timedelta(days=locked.notice_days)
     LIFECYCLE.apply(locked, ChallengeStatus.NOTICE, actor=user, update_fields=["notice_ends_at"])
@@ -592,7 +592,7 @@ def objection_lodge(*, challenge: Challenge, user: User, text: str) -> Objection
 @transaction.atomic
 def objection_resolve(*, objection: Objection, user: User, upheld: bool, resolution: str) -> Objection:
     """Staff dismiss an objection, or uphold it: the award is then revoked and the challenge
-    goes back to its shortlist."""
+    goes back to its shortlist (the revoked winners and the runners-up kept in reserve)."""
     _require(user, "demands.change_objection", objection)
     if objection.status != ObjectionStatus.OPEN:
         raise ValidationError(_("This objection has been resolved already."))
@@ -624,6 +624,7 @@ def challenge_contract(*, challenge: Challenge, user: User) -> Challenge:
     if locked.objections.filter(status=ObjectionStatus.OPEN).exists():
         raise ValidationError(_("Resolve the open objections first."))
     LIFECYCLE.apply(locked, ChallengeStatus.CONTRACTED, actor=user)
+    locked.bids.filter(status=BidStatus.SHORTLISTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
     LIFECYCLE.apply(locked, ChallengeStatus.IN_PROGRESS, actor=user)
     challenge.refresh_from_db()
     return challenge

@@ -83,13 +83,16 @@ class SubjectAdapter:
     owner(obj) → the owning Organization; fields(obj) → its IndustryFields; present(obj,
     blind=…) → a Presentation (blind: without identifying details such as people, contacts
     and registration numbers); identity(obj) → the names that identify the owner
-    (organization, people), which a blind round also removes from every text.
+    (organization, people), which a blind round also removes from every text; interested(obj)
+    → other organizations with a stake in the verdict (a challenge's issuer, for its bids),
+    whose people are kept out of the draw like the owner's.
     """
 
     owner: Callable
     fields: Callable
     present: Callable
     identity: Callable
+    interested: Callable = lambda obj: ()
     # What present() and identity() read, to prefetch for many subjects at once.
     prefetch: tuple[str, ...] = ()
 
@@ -167,12 +170,15 @@ def _related_field_ids(field_ids: set[int]) -> set[int]:
 def eligible_experts(evaluation: EvaluationRound, *, exclude: Iterable[int] = ()) -> list[ExpertProfile]:
     """Experts who may evaluate every subject of the round, ordered by id (so a seeded draw
     is reproducible): active and available; a field that fits a subject's fields; not
-    employed by, nor a member of, nor in declared conflict with any subject's owner."""
+    employed by, nor a member of, nor in declared conflict with any subject's owner or any
+    other organization interested in the verdict."""
     subjects = list(evaluation.subjects.all())
     owners = {subject.owner_id for subject in subjects}
     field_ids: set[int] = set()
     for subject in subjects:
-        field_ids.update(f.pk for f in adapter_for(subject.subject).fields(subject.subject))
+        adapter = adapter_for(subject.subject)
+        field_ids.update(f.pk for f in adapter.fields(subject.subject))
+        owners.update(organization.pk for organization in adapter.interested(subject.subject))
     members_of_owners = Membership.objects.filter(organization_id__in=owners).values("user_id")
     queryset = (
         ExpertProfile.objects.filter(is_active=True, is_available=True, user__is_active=True)

@@ -804,7 +804,7 @@ def test_challenge_shortlist_and_award_by_staff_open_the_public_notice(
     )
     assert dict(Bid.objects.values_list("pk", "status")) == {
         ours.pk: BidStatus.AWARDED,
-        theirs.pk: BidStatus.NOT_SELECTED,
+        theirs.pk: BidStatus.SHORTLISTED,  # in reserve until the contract
     }
 
 

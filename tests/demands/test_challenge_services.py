@@ -42,7 +42,7 @@ from marketplace.enums import RoundStatus
 from marketplace.models import EvaluationRound, IndustryField, Membership, Notification
 from marketplace.rules import forget_membership_roles
 from marketplace.selectors import transitions_for
-from marketplace.services.evaluation import present_subject, round_draw
+from marketplace.services.evaluation import eligible_experts, present_subject, round_draw
 from tests.factories.challenges import BidFactory, ChallengeFactory
 from tests.factories.demands import DemandFactory
 from tests.factories.marketplace import ExpertProfileFactory, MembershipFactory, OrganizationFactory, UserFactory
@@ -179,6 +179,22 @@ def test_a_challenge_without_bids_fails_when_the_window_closes(issuer, issuer_ad
     assert challenge.status == ChallengeStatus.FAILED
 
 
+def test_the_issuers_people_are_never_drawn_to_review_its_bids(issuer, issuer_admin, reviewer):
+    challenge = _challenge(issuer, issuer_admin)
+    challenge_publish(challenge=challenge, reviewer=reviewer)
+    _bid(challenge, _bidder("投标大学"))
+    challenge_close_bidding(challenge=challenge, user=reviewer)
+    outsiders = ExpertProfileFactory.create_batch(2, fields=["hydrogen"])
+    employee = ExpertProfileFactory(fields=["hydrogen"], organization=issuer)
+    member = ExpertProfileFactory(fields=["hydrogen"])
+    MembershipFactory(organization=issuer, user=member.user)
+
+    eligible = eligible_experts(challenge.evaluation)
+
+    assert eligible == outsiders
+    assert employee not in eligible and member not in eligible
+
+
 def test_blind_review_never_shows_the_bidder(issuer, issuer_admin, reviewer):
     challenge = _challenge(issuer, issuer_admin)
     challenge_publish(challenge=challenge, reviewer=reviewer)
@@ -215,7 +231,7 @@ def test_award_notice_objection_contract_and_milestones(issuer, issuer_admin, re
     assert challenge.status == ChallengeStatus.NOTICE and challenge.notice_ends_at > timezone.now()
     assert list(Bid.objects.order_by("pk").values_list("status", flat=True)) == [
         BidStatus.AWARDED,
-        BidStatus.NOT_SELECTED,
+        BidStatus.SHORTLISTED,  # the runner-up, in reserve during the notice
     ]
     objector = UserFactory()
     objection = objection_lodge(challenge=challenge, user=objector, text="中标单位资质存疑")
@@ -227,6 +243,8 @@ def test_award_notice_objection_contract_and_milestones(issuer, issuer_admin, re
     challenge.refresh_from_db()
     challenge_contract(challenge=challenge, user=reviewer)
     assert challenge.status == ChallengeStatus.IN_PROGRESS
+    loser.refresh_from_db()
+    assert loser.status == BidStatus.NOT_SELECTED
 
     winner_user = winner.created_by
     first, second = challenge.milestones.all()
@@ -245,7 +263,7 @@ def test_award_notice_objection_contract_and_milestones(issuer, issuer_admin, re
 
 
 def test_an_upheld_objection_sends_the_award_back(issuer, issuer_admin, reviewer):
-    challenge, (winner, _loser) = _awardable(issuer, issuer_admin, reviewer)
+    challenge, (winner, runner_up) = _awardable(issuer, issuer_admin, reviewer)
     challenge_award(challenge=challenge, user=reviewer, bids=[winner])
     objection = objection_lodge(challenge=challenge, user=UserFactory(), text="评审有误")
 
@@ -254,6 +272,12 @@ def test_an_upheld_objection_sends_the_award_back(issuer, issuer_admin, reviewer
     challenge.refresh_from_db()
     winner.refresh_from_db()
     assert (challenge.status, winner.status) == (ChallengeStatus.SHORTLISTED, BidStatus.SHORTLISTED)
+    # The whole shortlist is open again: the runner-up can be awarded instead.
+    challenge_award(challenge=challenge, user=reviewer, bids=[runner_up])
+    assert dict(Bid.objects.values_list("pk", "status")) == {
+        winner.pk: BidStatus.SHORTLISTED,
+        runner_up.pk: BidStatus.AWARDED,
+    }
 
 
 @pytest.mark.parametrize(
