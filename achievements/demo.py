@@ -607,11 +607,10 @@ EXPERTS = [
 ]
 
 
-def seed_evaluations() -> list[str]:
-    """The expert pool, one closed round with published results and one round being scored."""
-    from marketplace.enums import RoundStatus
-    from marketplace.models import EvaluationRound, ExpertProfile, IndustryField
-    from marketplace.services.evaluation import assignment_submit, round_close, round_create, round_draw, scores_record
+def ensure_expert_pool() -> None:
+    """The demo experts (found by username), with their fields and employers. Also called by
+    the steps that draw experts (demands.demo_challenges), so that they may run on their own."""
+    from marketplace.models import ExpertProfile, IndustryField
 
     fields = {field.code: field for field in IndustryField.objects.all()}
     for username, name, kind, title, codes, employer in EXPERTS:
@@ -631,6 +630,15 @@ def seed_evaluations() -> list[str]:
         )
         if created:
             profile.industry_fields.set([fields[code] for code in codes])
+
+
+def seed_evaluations() -> list[str]:
+    """The expert pool, one closed round with published results and one round being scored."""
+    from marketplace.enums import RoundStatus
+    from marketplace.models import EvaluationRound
+    from marketplace.services.evaluation import assignment_submit, round_close, round_create, round_draw, scores_record
+
+    ensure_expert_pool()
     lines = ["  expert01…expert12  experts of the evaluation pool"]
     if EvaluationRound.objects.exists():
         return lines

@@ -12,6 +12,7 @@ STEPS = [
     "achievements.demo.seed_achievements",
     "achievements.demo.seed_evaluations",
     "demands.demo.seed_demands",
+    "demands.demo_challenges.seed_challenges",
     "marketplace.demo.seed_search",  # last: indexes everything seeded before
 ]
 
