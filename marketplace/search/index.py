@@ -110,26 +110,18 @@ def _document_row(adapter: SearchAdapter, content_type: ContentType, obj) -> tup
         trl=data.trl,
         organization_id=data.organization_id,
         published_at=data.published_at,
-        filter_tokens=filter_tokens(
-            kind=adapter.kind,
-            category=data.category,
-            trl=data.trl,
-            organization=data.organization_id,
-            fields=data.field_ids,
-            **regions,
-        ),
+        filter_tokens=filter_tokens(organization=data.organization_id, fields=data.field_ids, **regions),
         **regions,
     )
     return row, data.field_ids
 
 
-def filter_tokens(*, kind, category, trl, organization, fields, region_code, city_code, province_code) -> str:
-    """The structured values of a document as tokens (see SearchFilters.terms)."""
-    tokens = [filter_token("k", kind)]
-    if category:
-        tokens.append(filter_token("g", f"{kind}{category}"))
-    if trl is not None:
-        tokens.append(filter_token("t", trl))
+def filter_tokens(*, organization, fields, region_code, city_code, province_code) -> str:
+    """The selective structured values of a document (region, organization, industry fields)
+    as tokens (see SearchFilters.terms). Type, category and TRL are column conditions: each of
+    their values holds a large share of the index, and their posting lists would cost every
+    search and swell the index."""
+    tokens = []
     for key, code in (("p", province_code), ("c", city_code), ("r", region_code)):
         if code:
             tokens.append(filter_token(key, code))

@@ -327,9 +327,11 @@ class Command(BaseCommand):
             return time.perf_counter() - started
 
     def _ranked(self, backend: Backend, words: str, filters: search.SearchFilters):
-        """The page query of search(): words and filter tokens in one full-text query."""
+        """The page query of search(): words and the selective filters' tokens in one full-text
+        query, the broad filters as column conditions."""
         query = search.parse(words).with_filters(filters.terms())
-        return backend.ranked(SearchDocument.objects.all(), query).defer(*search.HEAVY_COLUMNS)[:20]
+        documents = filters.apply_broad(SearchDocument.objects.all())
+        return backend.ranked(documents, query).defer(*search.HEAVY_COLUMNS)[:20]
 
     def _time_ours(self, queries) -> dict:
         backend = get_backend()
