@@ -297,10 +297,12 @@ def search(
             notices.append(_("Nothing matches every word; these listings have similar names."))
     pages = max(1, math.ceil(min(count, COUNT_CAP) / per_page))
     page = min(max(1, page), pages)
+    # Organizations come by prefetch, not a join: a join lets the planner trade the index's
+    # ranked scan for a sort of every match (measured 200 ms instead of 10 on a frequent word).
     rows = list(
-        ordered.defer(*HEAVY_COLUMNS)
-        .select_related("organization")
-        .prefetch_related("field_links__field")[(page - 1) * per_page : page * per_page]
+        ordered.defer(*HEAVY_COLUMNS).prefetch_related("organization", "field_links__field")[
+            (page - 1) * per_page : page * per_page
+        ]
     )
     results = SearchResults(
         text, query, filters, _hits(rows, query), count, page, per_page, notices=notices, similar=similar

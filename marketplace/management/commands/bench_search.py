@@ -112,6 +112,8 @@ class Command(BaseCommand):
         if not options["skip_index"]:
             self._index(options["batch_size"], report)
             self._online(options["online_sample"], options["batch_size"], report)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics, as autovacuum keeps them on a running site
         self._sizes(report)
         queries = self._queries(options["queries"])
         report["search"] = self._time_ours(queries)
