@@ -7,7 +7,6 @@ from pathlib import Path
 import polib
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -40,16 +39,20 @@ def test_placeholders_survive_translation():
     reason="GNU gettext is not installed here; CI installs it and runs this check",
 )
 def test_the_catalog_holds_every_message_in_the_code(tmp_path):
-    copy = tmp_path / "locale"
-    shutil.copytree(ROOT / "locale", copy)
-    with override_settings(LOCALE_PATHS=[str(copy)]):
+    # makemessages always merges into the project's own locale/ (it finds it under the working
+    # directory), so the committed catalogue is kept aside and put back afterwards.
+    kept = tmp_path / "django.po"
+    shutil.copyfile(CATALOG, kept)
+    try:
         call_command(
             "makemessages",
             locale=["zh_Hans"],
             verbosity=0,
             ignore_patterns=[".venv/*", "staticfiles/*", "media/*", "tests/*", "node_modules/*"],
         )
+        extracted = {entry.msgid for entry in _entries(CATALOG)}
+    finally:
+        shutil.copyfile(kept, CATALOG)
 
     committed = {entry.msgid for entry in _entries(CATALOG)}
-    extracted = {entry.msgid for entry in _entries(copy / "zh_Hans" / "LC_MESSAGES" / "django.po")}
     assert sorted(extracted - committed) == [], "run `make messages` and translate the new messages"
