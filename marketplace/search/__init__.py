@@ -386,12 +386,18 @@ def _facets(sample: list[tuple], filters: SearchFilters) -> list[Facet]:
         )
     selected_field = IndustryField.objects.filter(code=filters.field).first() if filters.field else None
     parent = selected_field if selected_field and selected_field.parent_id is None else None
-    field_counts = (
-        SearchDocumentField.objects.filter(document_id__in=[row[0] for row in sample], field__parent=parent)
-        .values_list("field__code", "field__name")
+    # Counted per field id first, then named: joined in one query, the planner probed the sample
+    # once per top-level field (up to 96 ms at a million documents instead of 20).
+    per_field = dict(
+        SearchDocumentField.objects.filter(document_id__in=[row[0] for row in sample])
+        .values_list("field_id")
         .annotate(n=Count("id"))
-        .order_by("-n", "field__code")[:30]
+        .order_by()
     )
+    named = IndustryField.objects.filter(pk__in=list(per_field), parent=parent).values_list("pk", "code", "name")
+    field_counts = sorted(((code, name, per_field[pk]) for pk, code, name in named), key=lambda row: (-row[2], row[0]))[
+        :30
+    ]
     facets.append(
         Facet(
             "field",
