@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from achievements.demo import ensure_expert_pool
 from demands.demo import AUBO, CLEAN, DONGYUE, JIFA, LASER, LITHIUM, OWNERS, TEAMS, VLAND, WAN, _log_level
-from demands.enums import BidStatus, ChallengeStatus, ObjectionStatus, PoolStatus
+from demands.enums import ChallengeStatus, ObjectionStatus, PoolStatus
 from demands.models import Bid, Challenge, Demand, Objection, PooledProcurement
 from demands.services.challenges import (
     LIFECYCLE,
@@ -61,11 +61,13 @@ from demands.services.challenges import (
     challenge_submit,
     challenge_update,
     challenges_advance,
+    decide_bids,
     milestone_add,
     milestone_report,
     milestone_review,
     objection_lodge,
     objection_resolve,
+    release_runners_up,
 )
 from demands.services.pools import pledge_create, pool_create
 from marketplace.enums import AssignmentStatus, RoundStatus
@@ -1191,9 +1193,7 @@ def _award_without_notice(challenge: Challenge, reviewer: User, winner: Bid) -> 
     challenge awarded (a logged transition). No service leaves a challenge awarded — the award
     opens the notice in the same transaction — so the demo writes the bids' statuses as the
     service does and stops the challenge there, for the awarded status to be shown."""
-    now = timezone.now()
-    Bid.objects.filter(pk=winner.pk).update(status=BidStatus.AWARDED, updated_at=now)
-    challenge.bids.filter(status=BidStatus.SUBMITTED).update(status=BidStatus.NOT_SELECTED, updated_at=now)
+    decide_bids(challenge, [winner])
     LIFECYCLE.apply(challenge, ChallengeStatus.AWARDED, actor=reviewer)
 
 
@@ -1205,7 +1205,7 @@ def _contract_without_start(challenge: Challenge, reviewer: User) -> None:
     if challenge.notice_ends_at > timezone.now() or challenge.objections.filter(status=ObjectionStatus.OPEN).exists():
         raise RuntimeError(f"{challenge.title}: the notice is running or an objection is open")
     LIFECYCLE.apply(challenge, ChallengeStatus.CONTRACTED, actor=reviewer)
-    challenge.bids.filter(status=BidStatus.SHORTLISTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
+    release_runners_up(challenge)
 
 
 def _milestone_reports(entry: DemoChallenge, challenge: Challenge, reporter: User, cast: _Cast) -> None:

@@ -524,6 +524,20 @@ def challenge_shortlist(*, challenge: Challenge, user: User, bids: Sequence[Bid]
     return challenge
 
 
+def decide_bids(challenge: Challenge, winners: Sequence[Bid]) -> None:
+    """The award's verdict on the bids: the winners awarded, the bids left off the shortlist not
+    selected. The shortlisted runners-up stay in reserve until the contract (release_runners_up),
+    so that an upheld objection sends the award back to the whole shortlist."""
+    now = timezone.now()
+    Bid.objects.filter(pk__in=[bid.pk for bid in winners]).update(status=BidStatus.AWARDED, updated_at=now)
+    challenge.bids.filter(status=BidStatus.SUBMITTED).update(status=BidStatus.NOT_SELECTED, updated_at=now)
+
+
+def release_runners_up(challenge: Challenge) -> None:
+    """With the contract signed, the runners-up kept in reserve are not selected."""
+    challenge.bids.filter(status=BidStatus.SHORTLISTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
+
+
 @transaction.atomic
 def challenge_award(*, challenge: Challenge, user: User, bids: Sequence[Bid]) -> Challenge:
     """Award the challenge to its configured number of shortlisted bids and open the public
@@ -543,10 +557,7 @@ def challenge_award(*, challenge: Challenge, user: User, bids: Sequence[Bid]) ->
     )
     if len(winners) != locked.award_count:
         raise ValidationError(_("Choose exactly %(count)s shortlisted bids.") % {"count": locked.award_count})
-    Bid.objects.filter(pk__in=[bid.pk for bid in winners]).update(status=BidStatus.AWARDED, updated_at=timezone.now())
-    # Bids left off the shortlist are out now; the shortlisted runners-up stay in reserve until the
-    # contract, so that an upheld objection sends the award back to the whole shortlist.
-    locked.bids.filter(status=BidStatus.SUBMITTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
+    decide_bids(locked, winners)
     LIFECYCLE.apply(locked, ChallengeStatus.AWARDED, actor=user)
     locked.notice_ends_at = timezone.now() + timedelta(days=locked.notice_days)
     LIFECYCLE.apply(locked, ChallengeStatus.NOTICE, actor=user, update_fields=["notice_ends_at"])
@@ -624,7 +635,7 @@ def challenge_contract(*, challenge: Challenge, user: User) -> Challenge:
     if locked.objections.filter(status=ObjectionStatus.OPEN).exists():
         raise ValidationError(_("Resolve the open objections first."))
     LIFECYCLE.apply(locked, ChallengeStatus.CONTRACTED, actor=user)
-    locked.bids.filter(status=BidStatus.SHORTLISTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
+    release_runners_up(locked)
     LIFECYCLE.apply(locked, ChallengeStatus.IN_PROGRESS, actor=user)
     challenge.refresh_from_db()
     return challenge

@@ -132,7 +132,7 @@ class SearchFilters:
     def apply_broad(self, documents: QuerySet) -> QuerySet:
         """The filters that keep a large share of the index (type, category, TRL) as column
         conditions. Inside the full-text query their long posting lists would be walked for
-        every search (measured: p95 102 ms → 44 ms at 1.2 million documents; see
+        every search (measured: p95 102 ms → 31–42 ms at 1.2 million documents; see
         docs/performance.md); as conditions they only drop rows from the ranked stream."""
         if self.kind:
             documents = documents.filter(kind=self.kind)
