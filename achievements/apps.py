@@ -8,7 +8,8 @@ class AchievementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from achievements import evaluation, search
+        from achievements import evaluation, matching, search
 
         evaluation.register()
         search.register()
+        matching.register()

@@ -143,6 +143,7 @@ class Achievement(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
             "confirm": achievement_rules.owner_member,
             "inquire": achievement_rules.can_inquire,
             "track": achievement_rules.owner_member | market_rules.is_bureau_reviewer,
+            "see_matches": achievement_rules.owner_member | market_rules.is_bureau_staff,
         }
 
     def __str__(self) -> str:

@@ -23,13 +23,13 @@ from achievements.models import (
     Problem,
 )
 from marketplace import rules as market_rules
-from marketplace import search
 from marketplace.models import Message, Organization, PrivateFile, User
 from marketplace.richtext import sanitize_rich_text
 from marketplace.services.conversations import message_post
 from marketplace.services.files import private_file_store
 from marketplace.services.freshness import FreshnessPolicy, stale_listings_retire
 from marketplace.services.freshness import freshness_reminders_send as send_freshness_reminders
+from marketplace.services.matching import listing_saved, listings_changed
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
 from marketplace.services.transitions import Workflow
@@ -50,7 +50,7 @@ LIFECYCLE = Workflow(
     },
     # Returned by the institution (→ draft), rejected by the bureau, archived as stale.
     reason_required=frozenset({Status.DRAFT, Status.REJECTED, Status.ARCHIVED}),
-    on_change=search.update_many,
+    on_change=listings_changed,
 )
 
 INQUIRY_LIFECYCLE = Workflow(
@@ -227,7 +227,7 @@ def achievement_update(
         )
         _set_files_public(achievement, False)
         _notify_reviewers(achievement)
-    search.update(achievement)
+    listing_saved(achievement)
     return achievement
 
 

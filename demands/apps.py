@@ -8,7 +8,8 @@ class DemandsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from demands import evaluation, search
+        from demands import evaluation, matching, search
 
         evaluation.register()
         search.register()
+        matching.register()

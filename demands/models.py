@@ -165,7 +165,13 @@ class Demand(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("last confirmed"), null=True, blank=True)
     view_count = models.PositiveIntegerField(_("views"), default=0)
-    history = HistoricalRecords(excluded_fields=["updated_at", "view_count"], m2m_fields=[])
+    # Set by the matcher (marketplace.services.matching): the best score it found, and since when
+    # the published demand has waited in the broker triage queue for want of a good match.
+    best_match_score = models.FloatField(_("best match score"), null=True, blank=True, editable=False)
+    triage_since = models.DateTimeField(_("in the broker triage queue since"), null=True, blank=True, editable=False)
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "view_count", "best_match_score", "triage_since"], m2m_fields=[]
+    )
 
     objects = DemandQuerySet.as_manager()
 
@@ -196,6 +202,7 @@ class Demand(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
             models.Index(fields=["status", "-published_at"], name="demand_board_idx"),
             models.Index(fields=["organization", "status"], name="demand_owner_idx"),
             models.Index(fields=["status", "deadline"], name="demand_deadline_idx"),
+            models.Index(fields=["triage_since"], name="demand_triage_idx", condition=Q(triage_since__isnull=False)),
         ]
         rules_permissions = {
             "view": demand_rules.view_demand,
@@ -207,6 +214,7 @@ class Demand(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
             "respond": demand_rules.can_respond,
             "see_enterprise": demand_rules.sees_enterprise,
             "see_details": demand_rules.sees_details,
+            "see_matches": demand_rules.insider,
             "record": market_rules.is_bureau_staff,
         }
 

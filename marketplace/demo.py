@@ -296,3 +296,22 @@ def seed_search(stdout=None) -> list[str]:
     return [
         f"  search: {indexed} documents indexed, {len(DEMO_SYNONYMS)} synonym groups, a saved search for vland_admin"
     ]
+
+
+def seed_matches(stdout=None) -> list[str]:
+    """Matches of every public demand (each merged into its achievements' lists), as the nightly
+    job computes them; strong ones notify their owners as they would on the live site."""
+    from django.db.models import Count
+
+    from marketplace.models import Match
+    from marketplace.services.matching import recompute_all
+
+    done = recompute_all(kinds=["demand"])
+    from demands.models import Demand
+
+    lists = Match.objects.filter(demand_rank__isnull=False).aggregate(n=Count("demand_id", distinct=True))["n"]
+    waiting = Demand.objects.filter(triage_since__isnull=False).count()
+    return [
+        f"  matching: {Match.objects.count()} matches for {done['demand']} public demands "
+        f"({lists} with matches, {waiting} in the broker triage queue)"
+    ]

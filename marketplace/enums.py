@@ -104,3 +104,16 @@ class AssignmentStatus(models.TextChoices):
     ACTIVE = "active", _("Assigned")
     DECLINED = "declined", _("Declined")
     SUBMITTED = "submitted", _("Scores submitted")
+
+
+class MatchVerdict(models.TextChoices):
+    USEFUL = "useful", _("Useful")
+    NOT_USEFUL = "not_useful", _("Not useful")
+    CONTACTED = "contacted", _("Contacted")
+
+
+class MatchSide(models.TextChoices):
+    """Which party of a match a person speaks for."""
+
+    DEMAND = "demand", _("Demand side")
+    ACHIEVEMENT = "achievement", _("Achievement side")

@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "demands.lapse_pools",
         "schedule": timedelta(minutes=30),
     },
+    "marketplace.recompute_all_matches": {
+        "task": "marketplace.recompute_all_matches",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "marketplace.send_evaluation_reminders": {
         "task": "marketplace.send_evaluation_reminders",
         "schedule": crontab(hour=9, minute=30),
@@ -364,4 +368,18 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
+}
+
+# Supply–demand matching (marketplace/matching, docs/matching.md). The weights are shared out
+# again over the components that apply to a pair; scores run from 0 to 1.
+MATCHING = {
+    "WEIGHTS": {"lexical": 0.6, "fields": 0.15, "trl": 0.1, "price": 0.07, "region": 0.04, "freshness": 0.04},
+    "KEYWORDS": 12,  # keywords of a listing weighed in the score
+    "QUERY_TERMS": 8,  # of which at most this many look for candidates …
+    "QUERY_MAX_SHARE": 0.05,  # … those held by at most this share of the index
+    "CANDIDATES": 200,  # candidates scored per listing
+    "LIST_SIZE": 20,  # matches kept per listing
+    "MIN_SCORE": env.float("MATCH_MIN_SCORE", default=0.2),  # below: not kept
+    "GOOD_SCORE": env.float("MATCH_GOOD_SCORE", default=0.4),  # a demand without one goes to broker triage
+    "STRONG_SCORE": env.float("MATCH_STRONG_SCORE", default=0.6),  # its owners are notified
 }

@@ -50,3 +50,19 @@ def send_saved_search_alerts() -> int:
     from marketplace.services.saved_searches import saved_search_alerts_send
 
     return saved_search_alerts_send()
+
+
+@shared_task(name="marketplace.recompute_matches_for")
+def recompute_matches_for(kind: str, pks: list[int]) -> int:
+    """Recompute the matches of listings of one kind after they were published or changed."""
+    from marketplace.services.matching import recompute_many
+
+    return recompute_many(kind, pks)
+
+
+@shared_task(name="marketplace.recompute_all_matches")
+def recompute_all_matches() -> dict:
+    """The nightly run: corpus statistics, then every public demand's matches."""
+    from marketplace.services.matching import recompute_all
+
+    return recompute_all()

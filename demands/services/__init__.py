@@ -16,11 +16,11 @@ from demands import rules as demand_rules
 from demands.enums import ResponseDeclineReason, ResponseStatus, Source, Status
 from demands.models import Demand, DemandCooperationMode, DemandResponse
 from marketplace import rules as market_rules
-from marketplace import search
 from marketplace.models import Message, Organization, PrivateFile, User
 from marketplace.services.conversations import message_post
 from marketplace.services.files import private_file_store
 from marketplace.services.freshness import FreshnessPolicy, freshness_reminders_send, stale_listings_retire
+from marketplace.services.matching import listing_saved, listings_changed
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
 from marketplace.services.transitions import Workflow
@@ -41,7 +41,7 @@ LIFECYCLE = Workflow(
         Status.CLOSED: set(),
     },
     reason_required=frozenset({Status.REJECTED}),
-    on_change=search.update_many,
+    on_change=listings_changed,
 )
 
 RESPONSE_LIFECYCLE = Workflow(
@@ -194,7 +194,7 @@ def demand_update(
             update_fields=["submitted_at"],
         )
         _notify_reviewers(demand)
-    search.update(demand)
+    listing_saved(demand)
     return demand
 
 

@@ -4,6 +4,7 @@ from .accounts import User
 from .evaluation import Assignment, Criterion, EvaluationRound, EvaluationSubject, ExpertProfile, Score, ScoreComment
 from .files import PrivateFile
 from .mail import OutgoingMail
+from .matching import Match, MatchFeedback, TermStatistic
 from .messages import Message
 from .notifications import Notification
 from .organizations import JoinRequest, Membership, Organization
@@ -20,6 +21,8 @@ __all__ = [
     "Favourite",
     "IndustryField",
     "JoinRequest",
+    "Match",
+    "MatchFeedback",
     "Membership",
     "Message",
     "Notification",
@@ -34,6 +37,7 @@ __all__ = [
     "SearchDocument",
     "SearchDocumentField",
     "Synonym",
+    "TermStatistic",
     "TransitionLog",
     "User",
 ]

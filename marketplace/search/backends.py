@@ -11,19 +11,36 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Expression, F, FloatField, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from marketplace.search.text import ParsedQuery
+from marketplace.search.text import FILTER_PREFIX, ParsedQuery
 
 FTS_TABLE = "marketplace_searchdocument_fts"
+FTS_VOCABULARY = "marketplace_searchdocument_vocabulary"
 RUM_INDEX = "search_document_vector_rum"
+TABLE = "marketplace_searchdocument"
+TERM_TABLE = "marketplace_termstatistic"
+# TermStatistic rows holding the corpus totals ("#" never survives segmentation, so no word clashes).
+DOCUMENTS_ROW, TERMS_ROW = "#documents", "#terms"
+
+# Words and how many documents hold each, from the tsvectors; then the two totals.
+PG_TERM_STATISTICS_SQL = f"""
+WITH words AS (
+    SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM {TABLE}') WHERE word NOT LIKE %s
+)
+INSERT INTO {TERM_TABLE} (term, documents)
+SELECT word, ndoc FROM words WHERE length(word) <= 100
+UNION ALL SELECT %s, (SELECT count(*) FROM {TABLE})
+UNION ALL SELECT %s, coalesce(sum(ndoc), 0) FROM words
+"""  # noqa: S608
 
 # Weights of a title match over a body match: ts_rank's A and B; bm25's column weights.
 TITLE_WEIGHT, BODY_WEIGHT = 1.0, 0.4
 
 # SQLite statements: constant names; the match string is always a parameter.
+FTS_WORDS_SQL = f"SELECT coalesce(sum(doc), 0) FROM {FTS_VOCABULARY} WHERE term NOT LIKE %s"  # noqa: S608
 FTS_MATCH_SQL = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
 FTS_RANK_SQL = (
     f"(SELECT -bm25({FTS_TABLE}, {TITLE_WEIGHT * 10}, {BODY_WEIGHT * 10}, 0) FROM {FTS_TABLE} "  # noqa: S608
@@ -49,6 +66,21 @@ class Backend:
     def similar_titles(self, documents: QuerySet, text: str) -> QuerySet:
         """Documents whose title looks like `text` (a misspelt name), most alike first."""
         raise NotImplementedError
+
+    # Corpus statistics for the matcher (marketplace.matching.statistics). Filter tokens
+    # (text.FILTER_PREFIX) are not words and are left out of both.
+
+    def term_documents(self, terms: list[str]) -> dict[str, int]:
+        """How many documents hold each of `terms` (terms held by none are left out)."""
+        raise NotImplementedError
+
+    def corpus_totals(self) -> tuple[int, int]:
+        """(documents, the sum over documents of their distinct words)."""
+        raise NotImplementedError
+
+    def refresh_term_statistics(self) -> int:
+        """Recount the statistics where they are kept apart from the index; returns the words counted."""
+        return 0
 
 
 class PostgresBackend(Backend):
@@ -95,6 +127,39 @@ class PostgresBackend(Backend):
             .annotate(distance=RumDistance(F("search_vector"), self.search_query(query)))
             .order_by("distance")
         )
+
+    def term_documents(self, terms):
+        from marketplace.models import TermStatistic
+
+        self._ensure_statistics()
+        found = {}
+        for start in range(0, len(terms), 5000):
+            found.update(
+                TermStatistic.objects.filter(term__in=terms[start : start + 5000]).values_list("term", "documents")
+            )
+        return found
+
+    def corpus_totals(self):
+        from marketplace.models import TermStatistic
+
+        self._ensure_statistics()
+        totals = dict(
+            TermStatistic.objects.filter(term__in=[DOCUMENTS_ROW, TERMS_ROW]).values_list("term", "documents")
+        )
+        return totals.get(DOCUMENTS_ROW, 0), totals.get(TERMS_ROW, 0)
+
+    def _ensure_statistics(self) -> None:
+        """Count on first use (a new or restored database); `recompute_matches` recounts nightly."""
+        from marketplace.models import TermStatistic
+
+        if not TermStatistic.objects.filter(term=DOCUMENTS_ROW).exists():
+            self.refresh_term_statistics()
+
+    def refresh_term_statistics(self):
+        with transaction.atomic(using=self.alias), connections[self.alias].cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TERM_TABLE}")  # noqa: S608
+            cursor.execute(PG_TERM_STATISTICS_SQL, [FILTER_PREFIX + "%", DOCUMENTS_ROW, TERMS_ROW])
+            return cursor.rowcount
 
     def similar_titles(self, documents, text):
         return (
@@ -154,6 +219,25 @@ class SQLiteBackend(Backend):
 
     def rank(self, query):
         return FtsRank(self.fts_query(query))
+
+    def term_documents(self, terms):
+        found = {}
+        with connections["default"].cursor() as cursor:
+            for start in range(0, len(terms), 500):
+                chunk = terms[start : start + 500]
+                cursor.execute(
+                    f"SELECT term, doc FROM {FTS_VOCABULARY} WHERE term IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                    chunk,
+                )
+                found.update(cursor.fetchall())
+        return found
+
+    def corpus_totals(self):
+        with connections["default"].cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
+            documents = cursor.fetchone()[0]
+            cursor.execute(FTS_WORDS_SQL, [FILTER_PREFIX + "%"])
+            return documents, cursor.fetchone()[0]
 
     def similar_titles(self, documents, text):
         # No trigram index here: titles containing any three-character window of the text.

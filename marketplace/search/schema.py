@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from marketplace.search.backends import FTS_TABLE, RUM_INDEX, has_rum
+from marketplace.search.backends import FTS_TABLE, FTS_VOCABULARY, RUM_INDEX, TABLE, has_rum
 
-TABLE = "marketplace_searchdocument"
 GIN_INDEX = "search_document_vector_gin"
 TRIGRAM_INDEX = "search_document_title_trgm"
 ORGANIZATION_TRIGRAM_INDEX = "organization_name_trgm"
@@ -51,9 +50,12 @@ SQLITE_FTS = [
             VALUES (new.id, new.title_tokens, new.body_tokens, new.filter_tokens);
     END""",
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+    # How many documents hold each token: the matcher's corpus statistics (matching.statistics).
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_VOCABULARY} USING fts5vocab({FTS_TABLE}, 'row')",
 ]
 
 SQLITE_DROP = [
+    f"DROP TABLE IF EXISTS {FTS_VOCABULARY}",
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_insert",
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_delete",
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_update",

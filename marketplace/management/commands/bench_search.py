@@ -91,6 +91,9 @@ class Command(BaseCommand):
         parser.add_argument("--baseline-queries", type=int, default=200)
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--skip-index", action="store_true", help="Keep the index built by an earlier run.")
+        parser.add_argument(
+            "--build-only", action="store_true", help="Generate and index the rows, time nothing (for bench-match)."
+        )
         parser.add_argument("--workers", type=int, default=3, help="Indexing processes (one more than the CPUs).")
         parser.add_argument(
             "--online-sample", type=int, default=20_000, help="Documents re-indexed with the index live."
@@ -112,6 +115,11 @@ class Command(BaseCommand):
         if not options["skip_index"]:
             self._index(options["batch_size"], report)
             self._online(options["online_sample"], options["batch_size"], report)
+        if options["build_only"]:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+            return
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # planner statistics, as autovacuum keeps them on a running site
         self._sizes(report)

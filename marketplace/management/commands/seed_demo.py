@@ -5,6 +5,7 @@ from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from marketplace.demo import DEMO_PASSWORD
+from marketplace.services.matching import deferred as matching_deferred
 
 # Each app adds its step; a step returns lines to print.
 STEPS = [
@@ -13,7 +14,8 @@ STEPS = [
     "achievements.demo.seed_evaluations",
     "demands.demo.seed_demands",
     "demands.demo_challenges.seed_challenges",
-    "marketplace.demo.seed_search",  # last: indexes everything seeded before
+    "marketplace.demo.seed_search",  # indexes everything seeded before
+    "marketplace.demo.seed_matches",  # last: matches over the whole index
 ]
 
 
@@ -23,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         lines = []
         # The demo's notification mails go to made-up addresses: keep them off the console.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        # Matches are computed once at the end, not after each listing the steps publish.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), matching_deferred():
             for step in STEPS:
                 lines.extend(import_string(step)() or [])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/"))
