@@ -37,6 +37,7 @@ from achievements.forms import (
 from achievements.models import Achievement, Inquiry, Problem
 from marketplace.permissions import object_or_404
 from marketplace.selectors import active_membership, industry_field_groups, region_children, transitions_for
+from marketplace.selectors.matching import achievement_matches
 from marketplace.views.workspace import membership_required
 
 
@@ -183,6 +184,7 @@ def workspace_detail(request, pk: int):
         "problem_form": ProblemForm(),
         "problem_update_form": ProblemUpdateForm(),
         "inquiries": achievement.inquiries.select_related("organization").order_by("-updated_at")[:20],
+        "matches": achievement_matches(achievement, user, limit=3),
     }
     return render(request, "achievements/workspace/detail.html", context)
 

@@ -24,6 +24,7 @@ from marketplace.forms.organizations import MultipleFileField
 from marketplace.models import Organization
 from marketplace.permissions import object_or_404
 from marketplace.selectors import active_membership, industry_field_groups, region_children, transitions_for
+from marketplace.selectors.matching import demand_matches
 from marketplace.services.files import private_file_clean_copy
 from marketplace.views.workspace import membership_required
 
@@ -179,6 +180,7 @@ def workspace_detail(request, pk: int):
         "demand": demand,
         "view": selectors.present(demand, request.user),
         "responses": selectors.demand_responses(demand),
+        "matches": demand_matches(demand, request.user, limit=3),
         "files": selectors.demand_files(demand),
         "history": history,
         "can_edit": request.user.has_perm("demands.change_demand", demand),

@@ -293,6 +293,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MarketAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # Scoped throttles (only the views that name them): free-text matching.
+    "DEFAULT_THROTTLE_RATES": {
+        "match_anon": env.str("MATCH_ANON_RATE", default="20/minute"),
+        "match_user": env.str("MATCH_USER_RATE", default="120/minute"),
+    },
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {

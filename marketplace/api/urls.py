@@ -14,6 +14,7 @@ from demands.api_challenges import (
     PooledProcurementViewSet,
 )
 from marketplace.api.evaluation import EvaluationRoundViewSet
+from marketplace.api.matching import AchievementMatchViewSet, DemandMatchViewSet, FreeTextMatchViewSet
 from marketplace.api.search import FavouriteViewSet, SavedSearchViewSet, SearchViewSet
 from marketplace.api.views import IndustryFieldViewSet, OrganizationViewSet, RegionViewSet
 
@@ -27,6 +28,9 @@ router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("achievements", AchievementViewSet, basename="achievement")
 router.register("inquiries", InquiryViewSet, basename="inquiry")
 router.register(r"inquiries/(?P<inquiry_pk>[0-9]+)/messages", InquiryMessageViewSet, basename="inquiry-message")
+router.register(
+    r"achievements/(?P<achievement_pk>[0-9]+)/matches", AchievementMatchViewSet, basename="achievement-match"
+)
 router.register("evaluations", EvaluationRoundViewSet, basename="evaluation")
 router.register("demands", DemandViewSet, basename="demand")
 router.register(r"demands/(?P<demand_pk>[0-9]+)/responses", DemandResponseViewSet, basename="demand-response")
@@ -35,6 +39,8 @@ router.register(
     DemandResponseMessageViewSet,
     basename="demand-response-message",
 )
+router.register(r"demands/(?P<demand_pk>[0-9]+)/matches", DemandMatchViewSet, basename="demand-match")
+router.register("match/achievements", FreeTextMatchViewSet, basename="match-achievements")
 router.register("challenges", ChallengeViewSet, basename="challenge")
 router.register(r"challenges/(?P<challenge_pk>[0-9]+)/bids", ChallengeBidViewSet, basename="challenge-bid")
 router.register(

@@ -69,25 +69,23 @@ def _synonyms() -> dict[str, tuple[str, ...]]:
     return synonym_map()
 
 
-def query_terms(source: Profile, statistics: Statistics) -> list[str]:
-    """The keywords that look for candidates: the most telling ones held by at most
-    QUERY_MAX_SHARE of the index (a common word would make the index rank a large share of
-    itself); if every keyword is common, the rarest one."""
+def query_terms(source: Profile, statistics: Statistics) -> tuple[list[str], list[str]]:
+    """The keywords that look for candidates, in two rounds: first the most telling ones held by
+    at most QUERY_MAX_SHARE of the index (a common word makes the index rank a large share of
+    itself); then, only if those find too few, the common ones."""
     terms = [term for term, _ in keywords(source, statistics)]
-    if not terms:
-        return []
     limit = config("QUERY_MAX_SHARE")
-    chosen = [term for term in terms if statistics.share(term) <= limit][: config("QUERY_TERMS")]
-    return chosen or [min(terms, key=statistics.share)]
+    rare = [term for term in terms if statistics.share(term) <= limit][: config("QUERY_TERMS")]
+    common = [term for term in terms if term not in rare][:3]
+    # The words inside the rare ones (电池 of 锂电池) widen the second round.
+    parts = source.__dict__.get("_parts", {})
+    common += [part for term in rare for part in parts.get(term, ())[:2] if len(part) > 1][:4]
+    return rare, list(dict.fromkeys(common))
 
 
-def candidates(source: Profile, target_kind: str, statistics: Statistics, *, limit: int | None = None) -> list[Profile]:
-    """Listings of `target_kind` sharing the source's telling words, most relevant first."""
+def _search(source: Profile, terms: list[str], target_kind: str, limit: int, exclude: set[int]) -> list[int]:
     from marketplace.models import SearchDocument
 
-    terms = query_terms(source, statistics)
-    if not terms:
-        return []
     synonyms = _synonyms()
     alternatives = [(term,) for term in terms]
     for term in terms:
@@ -96,7 +94,18 @@ def candidates(source: Profile, target_kind: str, statistics: Statistics, *, lim
     documents = SearchDocument.objects.filter(kind=target_kind)
     if source.organization_id:  # an organization is not matched with itself
         documents = documents.exclude(organization_id=source.organization_id)
-    ids = list(get_backend().ranked(documents, query).values_list("id", flat=True)[: limit or config("CANDIDATES")])
+    if exclude:
+        documents = documents.exclude(id__in=exclude)
+    return list(get_backend().ranked(documents, query).values_list("id", flat=True)[:limit])
+
+
+def candidates(source: Profile, target_kind: str, statistics: Statistics, *, limit: int | None = None) -> list[Profile]:
+    """Listings of `target_kind` sharing the source's telling words, most relevant first."""
+    limit = limit or config("CANDIDATES")
+    rare, common = query_terms(source, statistics)
+    ids = _search(source, rare, target_kind, limit, set()) if rare else []
+    if len(ids) < config("LIST_SIZE") and common:
+        ids += _search(source, common, target_kind, limit - len(ids), set(ids))
     found = profiles.documents().in_bulk(ids)
     return profiles.from_documents(found[pk] for pk in ids if pk in found)
 

@@ -33,6 +33,7 @@ from marketplace.matching.statistics import Statistics
 TITLE_BOOST = 3  # a word of the title counts as this many of the body
 K1 = 1.2  # saturation (BM25's k1): one occurrence of a keyword gives 1 / (1 + K1) of its weight
 B = 0.75  # how much a long document is discounted (BM25's b)
+PART_CREDIT = 0.5  # a word found only through a shorter word inside it
 COMPONENTS = ("lexical", "fields", "trl", "price", "region", "freshness")
 
 # How enterprises phrase a need, not what they need: never a keyword.
@@ -87,21 +88,27 @@ def keywords(profile: Profile, statistics: Statistics) -> list[tuple[str, float]
     counts = {
         token: n for token, n in profile.counts.items() if is_keyword_candidate(token) and token not in profile.ignored
     }
-    # Search-mode segmentation also yields the words inside a compound (传感器 → 传感, 感器):
-    # a part that occurs only inside a longer candidate is that word again, not another keyword.
-    counts = {
-        token: n
-        for token, n in counts.items()
-        if not any(token != other and token in other and m >= n for other, m in counts.items())
-    }
     statistics.load(counts)
     # A word no other document holds can match nothing (a listing's own document counts once).
     own = 1 if profile.pk is not None else 0
+    counts = {token: n for token, n in counts.items() if statistics.documents_holding(token) > own}
+    # Search-mode segmentation also yields the words inside a compound (传感器 → 传感, 感器):
+    # a part that occurs only inside a longer keyword is that word again, not another keyword.
+    inside = {
+        token
+        for token, n in counts.items()
+        if any(token != other and token in other and m >= n for other, m in counts.items())
+    }
+    profile.__dict__["_parts"] = {
+        token: sorted((part for part in inside if part in token), key=len, reverse=True)
+        for token in counts
+        if token not in inside
+    }
     scored = sorted(
         (
             (token, (1 + math.log(n)) * statistics.idf(token) * (SINGLE_CHARACTER_WEIGHT if len(token) < 2 else 1))
             for token, n in counts.items()
-            if statistics.documents_holding(token) > own
+            if token not in inside
         ),
         key=lambda pair: (-pair[1], pair[0]),
     )[: settings.MATCHING["KEYWORDS"]]
@@ -116,13 +123,21 @@ def _lexical(need: Profile, offer: Profile, statistics: Statistics, synonyms) ->
         return 0.0, []
     counts = offer.counts
     norm = 1 - B + B * offer.distinct_terms / statistics.average_terms
+    parts = need.__dict__.get("_parts", {})
     gained, found = 0.0, []
     for term, weight in terms:
+        shown, share = term, 1.0
         occurrences = counts.get(term, 0) or max((counts.get(s, 0) for s in synonyms.get(term, ())), default=0)
+        if not occurrences:
+            # Only a word inside it (电池 of 锂电池): credit in proportion to its length, halved.
+            for part in parts.get(term, ()):
+                if counts.get(part):
+                    shown, share, occurrences = part, PART_CREDIT * len(part) / len(term), counts[part]
+                    break
         if occurrences:
-            gain = weight * occurrences / (occurrences + K1 * norm)
+            gain = weight * share * occurrences / (occurrences + K1 * norm)
             gained += gain
-            found.append((gain, term))
+            found.append((gain, shown))
     # The square root of the share of the need's keyword weight the offer covers: in order, and
     # a listing covering a quarter of what a long text asks for is half relevant.
     fit = math.sqrt(min(gained / total, 1.0))

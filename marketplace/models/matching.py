@@ -88,6 +88,10 @@ class Match(models.Model):
     def percent(self) -> int:
         return round(self.score * 100)
 
+    @property
+    def is_strong(self) -> bool:
+        return self.score >= settings.MATCHING["STRONG_SCORE"]
+
 
 class MatchFeedback(models.Model):
     """What one person shown a match thought of it: useful, not useful, or that they made contact."""

@@ -25,6 +25,16 @@ TERM_TABLE = "marketplace_termstatistic"
 # TermStatistic rows holding the corpus totals ("#" never survives segmentation, so no word clashes).
 DOCUMENTS_ROW, TERMS_ROW = "#documents", "#terms"
 
+# How many documents hold each of a list of words, counted in the index, up to LIVE_COUNT_CAP.
+LIVE_COUNT_CAP, LIVE_COUNT_TERMS = 1000, 200
+PG_LIVE_COUNT_SQL = f"""
+SELECT term, (
+    SELECT count(*) FROM (
+        SELECT 1 FROM {TABLE} WHERE search_vector @@ plainto_tsquery('simple', term) LIMIT {LIVE_COUNT_CAP}
+    ) AS held
+) FROM unnest(%s::text[]) AS term
+"""  # noqa: S608
+
 # Words and how many documents hold each, from the tsvectors; then the two totals.
 PG_TERM_STATISTICS_SQL = f"""
 WITH words AS (
@@ -137,6 +147,13 @@ class PostgresBackend(Backend):
             found.update(
                 TermStatistic.objects.filter(term__in=terms[start : start + 5000]).values_list("term", "documents")
             )
+        # Words newer than the last count: counted in the index itself (a new word is rare, so
+        # each is a short index scan; counting stops at LIVE_COUNT_CAP).
+        missing = [term for term in terms if term not in found][:LIVE_COUNT_TERMS]
+        if missing:
+            with connections[self.alias].cursor() as cursor:
+                cursor.execute(PG_LIVE_COUNT_SQL, [missing])
+                found.update((term, n) for term, n in cursor.fetchall() if n)
         return found
 
     def corpus_totals(self):
