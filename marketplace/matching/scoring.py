@@ -81,6 +81,19 @@ def is_keyword_candidate(token: str) -> bool:
     return not (token.isdigit() or token in BUSINESS_WORDS or (len(token) < 2 and token.isascii()))
 
 
+def _weight(token: str, occurrences: int, statistics: Statistics) -> float:
+    return (1 + math.log(occurrences)) * statistics.idf(token) * (SINGLE_CHARACTER_WEIGHT if len(token) < 2 else 1)
+
+
+def _outer(counts: dict[str, int]) -> dict[str, int]:
+    """The words not found only inside a longer one of `counts`."""
+    return {
+        token: n
+        for token, n in counts.items()
+        if not any(token != other and token in other and m >= n for other, m in counts.items())
+    }
+
+
 def keywords(profile: Profile, statistics: Statistics) -> list[tuple[str, float]]:
     """The profile's most telling words with their weights: (1 + log tf) × idf, best first."""
     if "_keywords" in profile.__dict__:
@@ -89,6 +102,9 @@ def keywords(profile: Profile, statistics: Statistics) -> list[tuple[str, float]
         token: n for token, n in profile.counts.items() if is_keyword_candidate(token) and token not in profile.ignored
     }
     statistics.load(counts)
+    # How much the need asks for: the weight of its most telling words, found elsewhere or not.
+    every = sorted((_weight(token, n, statistics) for token, n in _outer(counts).items()), reverse=True)
+    profile.__dict__["_need_weight"] = sum(every[: settings.MATCHING["KEYWORDS"]])
     # A word no other document holds can match nothing (a listing's own document counts once).
     own = 1 if profile.pk is not None else 0
     counts = {token: n for token, n in counts.items() if statistics.documents_holding(token) > own}
@@ -105,11 +121,7 @@ def keywords(profile: Profile, statistics: Statistics) -> list[tuple[str, float]
         if token not in inside
     }
     scored = sorted(
-        (
-            (token, (1 + math.log(n)) * statistics.idf(token) * (SINGLE_CHARACTER_WEIGHT if len(token) < 2 else 1))
-            for token, n in counts.items()
-            if token not in inside
-        ),
+        ((token, _weight(token, n, statistics)) for token, n in counts.items() if token not in inside),
         key=lambda pair: (-pair[1], pair[0]),
     )[: settings.MATCHING["KEYWORDS"]]
     profile.__dict__["_keywords"] = scored
@@ -118,9 +130,10 @@ def keywords(profile: Profile, statistics: Statistics) -> list[tuple[str, float]
 
 def _lexical(need: Profile, offer: Profile, statistics: Statistics, synonyms) -> tuple[float, list[str]]:
     terms = keywords(need, statistics)
-    total = sum(weight for _, weight in terms)
-    if not total:
+    if not terms:
         return 0.0, []
+    # Out of everything the need asks for: words of it no offer holds count against every offer.
+    total = max(sum(weight for _, weight in terms), need.__dict__.get("_need_weight", 0.0))
     counts = offer.counts
     norm = 1 - B + B * offer.distinct_terms / statistics.average_terms
     parts = need.__dict__.get("_parts", {})

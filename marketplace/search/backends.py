@@ -26,7 +26,7 @@ TERM_TABLE = "marketplace_termstatistic"
 DOCUMENTS_ROW, TERMS_ROW = "#documents", "#terms"
 
 # How many documents hold each of a list of words, counted in the index, up to LIVE_COUNT_CAP.
-LIVE_COUNT_CAP, LIVE_COUNT_TERMS = 1000, 200
+LIVE_COUNT_CAP, LIVE_COUNT_TERMS, LIVE_COUNT_BELOW = 1000, 200, 100
 PG_LIVE_COUNT_SQL = f"""
 SELECT term, (
     SELECT count(*) FROM (
@@ -147,13 +147,18 @@ class PostgresBackend(Backend):
             found.update(
                 TermStatistic.objects.filter(term__in=terms[start : start + 5000]).values_list("term", "documents")
             )
-        # Words newer than the last count: counted in the index itself (a new word is rare, so
-        # each is a short index scan; counting stops at LIVE_COUNT_CAP).
-        missing = [term for term in terms if term not in found][:LIVE_COUNT_TERMS]
+        # Rare words, and words newer than the last count, are counted in the index itself: the
+        # count of a rare word goes stale fastest (one new listing doubles it), and counting it
+        # is a short index scan (stopping at LIVE_COUNT_CAP).
+        missing = [term for term in terms if found.get(term, 0) < LIVE_COUNT_BELOW][:LIVE_COUNT_TERMS]
         if missing:
             with connections[self.alias].cursor() as cursor:
                 cursor.execute(PG_LIVE_COUNT_SQL, [missing])
-                found.update((term, n) for term, n in cursor.fetchall() if n)
+                for term, n in cursor.fetchall():
+                    if n:
+                        found[term] = n
+                    else:
+                        found.pop(term, None)
         return found
 
     def corpus_totals(self):
