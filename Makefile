@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search clean
+.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -66,7 +66,7 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
 ## bench: every benchmark (each writes docs/bench/*.json; docs/performance.md explains them)
-bench: bench-search
+bench: bench-search bench-match
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench
 BENCH_SEARCH_ARGS ?=
@@ -76,6 +76,20 @@ bench-search: install
 	$(BIN)/python scripts/create_database.py $(BENCH_DATABASE_URL)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench_search $(BENCH_SEARCH_ARGS)
+
+BENCH_QUALITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench_quality
+BENCH_MATCH_ARGS ?=
+
+## bench-match: matching on bench-search's data (recompute rate, stored reads, free text), then its quality on the CSL sample
+bench-match: install
+	$(BIN)/python scripts/create_database.py $(BENCH_DATABASE_URL)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	@DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py shell -c "from demands.models import Demand; import sys; sys.exit(Demand.objects.count() < 1000)" \
+		|| DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench_search --build-only
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench_match $(BENCH_MATCH_ARGS)
+	$(BIN)/python scripts/create_database.py $(BENCH_QUALITY_DATABASE_URL)
+	DATABASE_URL=$(BENCH_QUALITY_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_QUALITY_DATABASE_URL) $(BIN)/python manage.py bench_match --quality
 
 clean:
 	rm -rf $(VENV) staticfiles marketplace/static/vendor .pytest_cache .ruff_cache

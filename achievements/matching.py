@@ -9,17 +9,18 @@ class AchievementSide(matching.MatchSide):
     role = matching.OFFER
     model = Achievement
 
-    def extras(self, pks):
+    def extras(self, pks, names=True):
+        columns = ["pk", "asking_price", "price_negotiable", "confirmed_at"]
+        rows = Achievement.objects.filter(pk__in=pks).values_list(*columns, *(["organization__name"] if names else []))
         found = {
-            pk: {"price": price, "price_negotiable": negotiable, "confirmed_at": confirmed, "ignored": [name]}
-            for pk, price, negotiable, confirmed, name in Achievement.objects.filter(pk__in=pks).values_list(
-                "pk", "asking_price", "price_negotiable", "confirmed_at", "organization__name"
-            )
+            row[0]: {"price": row[1], "price_negotiable": row[2], "confirmed_at": row[3], "ignored": list(row[4:])}
+            for row in rows
         }
-        for pk, name, affiliation in Completer.objects.filter(achievement_id__in=pks).values_list(
-            "achievement_id", "name", "affiliation"
-        ):
-            found[pk]["ignored"] += [name, affiliation]
+        if names:
+            for pk, name, affiliation in Completer.objects.filter(achievement_id__in=pks).values_list(
+                "achievement_id", "name", "affiliation"
+            ):
+                found[pk]["ignored"] += [name, affiliation]
         return found
 
 

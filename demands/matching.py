@@ -11,7 +11,7 @@ class DemandSide(matching.MatchSide):
     role = matching.NEED
     model = Demand
 
-    def extras(self, pks):
+    def extras(self, pks, names=True):
         rows = Demand.objects.filter(pk__in=pks).values_list(
             "pk", "budget_min", "budget_max", "budget_negotiable", "confirmed_at", "organization__name"
         )

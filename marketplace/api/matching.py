@@ -21,6 +21,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from achievements.models import Achievement
 from demands.models import Demand
 from marketplace import matching
+from marketplace.api.search import RefSerializer
 from marketplace.enums import MatchVerdict
 from marketplace.matching import presentation
 from marketplace.models import IndustryField, Match, Region
@@ -35,11 +36,6 @@ class ReasonSerializer(serializers.Serializer):
     weight = serializers.FloatField(help_text=gettext_lazy("Its share of the weights among the reasons that apply."))
     fit = serializers.FloatField(help_text=gettext_lazy("0 to 1."))
     points = serializers.FloatField(help_text=gettext_lazy("What it adds to the score; the points add up to it."))
-
-
-class RefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class MatchedAchievementSerializer(serializers.Serializer):
@@ -122,6 +118,7 @@ class _StoredMatches(viewsets.ViewSet):
     """Shared by the two nested match lists."""
 
     permission_classes = [IsAuthenticated]
+    queryset = Match.objects.none()  # for the schema (the path's id is a match's); requests use parent()
     parent_model: type
     parent_kwarg: str
     permission: str

@@ -65,14 +65,15 @@ class Profile:
 
 class MatchSide:
     """How one kind of listing takes part in matching. Subclasses set `kind`, `role`, `model`
-    and define `extras(pks)`: {pk: {Profile field: value}} for what the document lacks; the
-    value of "ignored" is a list of names whose words are not keywords."""
+    and define `extras(pks, names)`: {pk: {Profile field: value}} for what the document lacks;
+    with `names`, also "ignored": the names whose words are not keywords (needed only of a
+    profile whose keywords are read: the source, and needs)."""
 
     kind: str = ""
     role: str = OFFER
     model: type[models.Model]
 
-    def extras(self, pks: list[int]) -> dict[int, dict]:
+    def extras(self, pks: list[int], names: bool = True) -> dict[int, dict]:
         return {}
 
 
@@ -97,14 +98,17 @@ def _tokens(text: str) -> list[str]:
     return [token for token in text.split() if not token.startswith(FILTER_PREFIX)]
 
 
-def from_documents(documents) -> list[Profile]:
-    """Profiles of search documents (with `field_links__field` prefetched), in their order."""
+def from_documents(documents, *, with_names: bool = False) -> list[Profile]:
+    """Profiles of search documents (from `documents()`), in their order. `with_names`: read the
+    names not to take as keywords for offers too (a source's keywords are read, whatever its role)."""
     documents = list(documents)
     extras: dict[str, dict[int, dict]] = {}
     for kind in {document.kind for document in documents}:
         side = _sides.get(kind)
         if side is not None:
-            extras[kind] = side.extras([d.object_id for d in documents if d.kind == kind])
+            extras[kind] = side.extras(
+                [d.object_id for d in documents if d.kind == kind], names=with_names or side.role == NEED
+            )
     profiles = []
     for document in documents:
         side = _sides.get(document.kind)
@@ -139,7 +143,10 @@ def from_documents(documents) -> list[Profile]:
 def documents():
     from marketplace.models import SearchDocument
 
-    return SearchDocument.objects.prefetch_related("field_links__field")
+    # Not the tsvector, the snippet or the filter tokens: large, and the matcher reads none of them.
+    return SearchDocument.objects.defer("search_vector", "snippet", "filter_tokens").prefetch_related(
+        "field_links__field"
+    )
 
 
 def for_listing(obj) -> Profile | None:
@@ -150,7 +157,8 @@ def for_listing(obj) -> Profile | None:
     if side is None:
         return None
     found = from_documents(
-        documents().filter(content_type=ContentType.objects.get_for_model(side.model), object_id=obj.pk)
+        documents().filter(content_type=ContentType.objects.get_for_model(side.model), object_id=obj.pk),
+        with_names=True,
     )
     return found[0] if found else None
 

@@ -974,6 +974,8 @@ def test_openapi_schema_documents_every_achievement_and_inquiry_endpoint(client)
         ("post", "/api/v1/inquiries/{id}/start-deal/"),
         ("get", "/api/v1/inquiries/{inquiry_pk}/messages/"),
         ("post", "/api/v1/inquiries/{inquiry_pk}/messages/"),
+        ("get", "/api/v1/achievements/{achievement_pk}/matches/"),
+        ("post", "/api/v1/achievements/{achievement_pk}/matches/{id}/feedback/"),
     }
     listing = schema["paths"]["/api/v1/achievements/"]["get"]
     assert {

@@ -1449,6 +1449,8 @@ def test_openapi_schema_documents_every_demand_endpoint(client):
         *{("post", f"{responses}{{id}}/{verb}/") for verb in ("shortlist", "decline", "start-deal", "withdraw")},
         ("get", responses + "{response_pk}/messages/"),
         ("post", responses + "{response_pk}/messages/"),
+        ("get", "/api/v1/demands/{demand_pk}/matches/"),
+        ("post", "/api/v1/demands/{demand_pk}/matches/{id}/feedback/"),
     }
     listing = schema["paths"]["/api/v1/demands/"]["get"]
     assert {

@@ -162,7 +162,7 @@ def test_recompute_matches_command_recounts_and_recomputes_every_public_demand(s
 
 
 def test_bulk_loads_defer_recomputing(strong_pair, django_capture_on_commit_callbacks):
-    demand, achievement = strong_pair
+    demand, _achievement = strong_pair
     with django_capture_on_commit_callbacks() as callbacks, services.deferred():
         services.listing_saved(demand)
     assert callbacks == []

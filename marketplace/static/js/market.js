@@ -75,4 +75,17 @@
     tickCountdowns();
     window.setInterval(tickCountdowns, 1000);
   });
+  // A live preview (data-live-preview) inside a form being submitted: stop it asking again, and
+  // let a request already under way finish first (one cut off by the navigation is an error).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var previews = form.querySelectorAll ? form.querySelectorAll("[data-live-preview]") : [];
+    var busy = Array.prototype.find.call(previews, function (el) { return el.classList.contains("htmx-request"); });
+    if (busy) {
+      event.preventDefault();
+      busy.addEventListener("htmx:afterRequest", function () { form.requestSubmit(event.submitter); }, {once: true});
+      return;
+    }
+    previews.forEach(function (el) { el.setAttribute("hx-disable", ""); });
+  });
 })();
