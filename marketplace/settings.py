@@ -381,7 +381,8 @@ MATCHING = {
     "WEIGHTS": {"lexical": 0.6, "fields": 0.15, "trl": 0.1, "price": 0.07, "region": 0.04, "freshness": 0.04},
     "KEYWORDS": 12,  # keywords of a listing weighed in the score
     "QUERY_TERMS": 8,  # of which at most this many look for candidates …
-    "QUERY_MAX_SHARE": 0.05,  # … those held by at most this share of the index
+    "QUERY_MAX_SHARE": 0.01,  # … those held by at most this share of the index …
+    "QUERY_MIN_DOCUMENTS": 50,  # … or by at most this many documents
     "CANDIDATES": 200,  # candidates scored per listing
     "LIST_SIZE": 20,  # matches kept per listing
     "MIN_SCORE": env.float("MATCH_MIN_SCORE", default=0.2),  # below: not kept

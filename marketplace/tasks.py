@@ -62,7 +62,8 @@ def recompute_matches_for(kind: str, pks: list[int]) -> int:
 
 @shared_task(name="marketplace.recompute_all_matches")
 def recompute_all_matches() -> dict:
-    """The nightly run: corpus statistics, then every public demand's matches."""
+    """The nightly run: corpus statistics, then every public demand's matches, in batches."""
     from marketplace.services.matching import recompute_all
 
-    return recompute_all()
+    # Batches to the workers, so that the run takes as long divided by their number.
+    return recompute_all(fan_out=lambda kind, pks: recompute_matches_for.delay(kind, pks))

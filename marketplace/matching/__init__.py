@@ -71,11 +71,11 @@ def _synonyms() -> dict[str, tuple[str, ...]]:
 
 def query_terms(source: Profile, statistics: Statistics) -> tuple[list[str], list[str]]:
     """The keywords that look for candidates, in two rounds: first the most telling ones held by
-    at most QUERY_MAX_SHARE of the index (a common word makes the index rank a large share of
-    itself); then, only if those find too few, the common ones."""
+    at most QUERY_MAX_SHARE of the index (or QUERY_MIN_DOCUMENTS documents; a common word makes the
+    index rank a large share of itself); then, only if those find too few, the common ones."""
     terms = [term for term, _ in keywords(source, statistics)]
-    limit = config("QUERY_MAX_SHARE")
-    rare = [term for term in terms if statistics.share(term) <= limit][: config("QUERY_TERMS")]
+    limit = max(config("QUERY_MAX_SHARE") * statistics.documents, config("QUERY_MIN_DOCUMENTS"))
+    rare = [term for term in terms if statistics.documents_holding(term) <= limit][: config("QUERY_TERMS")]
     common = [term for term in terms if term not in rare][:3]
     # The words inside the rare ones (电池 of 锂电池) widen the second round.
     parts = source.__dict__.get("_parts", {})

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -98,7 +99,14 @@ def recompute(kind: str, pk: int, *, statistics: matching.Statistics | None = No
         return 0
     stored = {getattr(row, other_key): row for row in rows}
     also = (
-        profiles.from_documents(profiles.documents().filter(kind=other, object_id__in=list(stored))) if stored else []
+        profiles.from_documents(
+            profiles.documents().filter(
+                content_type=ContentType.objects.get_for_model(matching.profiles.sides()[other].model),
+                object_id__in=list(stored),
+            )
+        )
+        if stored
+        else []
     )
     statistics = statistics or matching.Statistics()
     ranked = matching.rank(
@@ -228,29 +236,36 @@ def recompute_many(kind: str, pks: Iterable[int], *, statistics: matching.Statis
     return sum(recompute(kind, pk, statistics=statistics) for pk in pks)
 
 
-def recompute_all(*, kinds: Iterable[str] = ("demand",), refresh_statistics: bool = True, progress=None) -> dict:
+def recompute_all(
+    *, kinds: Iterable[str] = ("demand",), refresh_statistics: bool = True, progress=None, fan_out=None
+) -> dict:
     """The nightly run: recount the corpus statistics, then recompute every public listing of
-    `kinds` (by default the demands; each merges its pairs into the achievements' lists)."""
+    `kinds` (by default the demands; each merges its pairs into the achievements' lists), and
+    the listings that left the market since. `fan_out(kind, pks)`: hand each batch of
+    FAN_OUT_BATCH to it (Celery workers, in parallel) instead of recomputing here."""
     if refresh_statistics:
         matching.statistics.refresh()
     statistics = matching.Statistics()
     done = {}
     for kind in kinds:
         side = matching.profiles.sides()[kind]
-        adapter = search.adapter_for(side.model)
-        public = adapter.queryset().order_by("pk").values_list("pk", flat=True)
-        count = 0
-        for pk in public.iterator(chunk_size=1000):
-            recompute(kind, pk, statistics=statistics)
-            count += 1
-            if progress:
-                progress(kind, count)
-        # Listings that left the market since the last run.
-        stale = Match.objects.exclude(**{f"{OWN[kind][0]}__in": public}).values_list(OWN[kind][0], flat=True)
-        for pk in set(stale):
-            recompute(kind, pk, statistics=statistics)
-        done[kind] = count
+        public = list(search.adapter_for(side.model).queryset().order_by("pk").values_list("pk", flat=True))
+        gone = set(Match.objects.values_list(OWN[kind][0], flat=True).distinct()) - set(public)
+        pks = public + sorted(gone)
+        for start in range(0, len(pks), FAN_OUT_BATCH):
+            batch = pks[start : start + FAN_OUT_BATCH]
+            if fan_out is not None:
+                fan_out(kind, batch)
+                continue
+            for count, pk in enumerate(batch, start=start + 1):
+                recompute(kind, pk, statistics=statistics)
+                if progress:
+                    progress(kind, count)
+        done[kind] = len(public)
     return done
+
+
+FAN_OUT_BATCH = 500
 
 
 # Feedback --------------------------------------------------------------------------------------

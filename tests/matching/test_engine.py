@@ -6,42 +6,10 @@ from marketplace import matching
 from marketplace.matching import profiles, scoring
 from marketplace.models import SearchDocument
 from tests.factories.achievements import AchievementFactory
-from tests.factories.demands import DemandFactory
 from tests.factories.marketplace import OrganizationFactory
+from tests.matching.conftest import cathode_demand
 
 pytestmark = pytest.mark.django_db
-
-# Filler achievements, so the index has a corpus to weigh words against.
-FILLER = [
-    ("高速铁路轨道板裂缝检测方法", "基于图像识别的轨道板表面裂缝自动检测，适用于高速铁路养护。"),
-    ("水稻抗倒伏品种选育技术", "通过分子标记辅助选择培育抗倒伏、高产的水稻新品种。"),
-    ("城市污水厌氧氨氧化脱氮工艺", "厌氧氨氧化工艺处理城市污水，降低曝气能耗与碳源投加。"),
-    ("混凝土早期收缩开裂控制", "掺加减缩剂与纤维控制混凝土早期收缩开裂。"),
-    ("锂离子电池隔膜涂覆技术", "陶瓷涂覆隔膜提升锂离子电池的热稳定性与安全性。"),
-    ("中药材真伪快速鉴别方法", "近红外光谱结合化学计量学快速鉴别中药材真伪。"),
-]
-
-
-@pytest.fixture
-def corpus(db):
-    university = OrganizationFactory(name="样本理工大学", kind="university")
-    for title, summary in FILLER:
-        AchievementFactory(title=title, summary=summary, organization=university, fields=["water-treatment"])
-    return university
-
-
-def cathode_demand(**kwargs):
-    defaults = {
-        "title": "高镍三元正极材料循环寿命提升",
-        "summary": "寻求高镍三元正极材料包覆改性技术，提升循环寿命。",
-        "problem": "正极材料高温循环容量衰减快。",
-        "keywords": ["正极材料", "包覆改性"],
-        "min_trl": 5,
-        "budget_min": 500_000,
-        "budget_max": 2_000_000,
-        "fields": ["new-energy-batteries"],
-    }
-    return DemandFactory(**{**defaults, **kwargs})
 
 
 def test_the_points_of_an_explanation_add_up_to_its_score(corpus):
@@ -89,10 +57,13 @@ def test_a_pair_scores_the_same_from_either_side(corpus):
 
 def test_an_organization_is_not_matched_with_itself(corpus):
     enterprise = OrganizationFactory(kind="enterprise")
-    AchievementFactory(title="高镍三元正极材料包覆改性方法", organization=enterprise)
+    own = AchievementFactory(title="高镍三元正极材料包覆改性方法", organization=enterprise)
+    other = AchievementFactory(title="高镍三元正极材料包覆改性方法")
     demand = cathode_demand(organization=enterprise)
 
-    assert matching.match_for_demand(demand) == []
+    found = [r.profile.pk for r in matching.match_for_demand(demand)]
+    assert other.pk in found
+    assert own.pk not in found
 
 
 def test_a_listing_that_is_not_public_has_no_matches(corpus):

@@ -6,46 +6,13 @@ from django.core.management import call_command
 
 from achievements.services import achievement_withdraw
 from demands.services import demand_publish
-from marketplace.enums import MatchSide, MatchVerdict, MembershipRole
+from marketplace.enums import MatchSide, MatchVerdict
 from marketplace.models import Match, MatchFeedback, Notification
 from marketplace.services import matching as services
 from tests.factories.achievements import AchievementFactory
 from tests.factories.demands import DemandFactory
-from tests.factories.marketplace import MembershipFactory, OrganizationFactory
-from tests.matching.test_engine import FILLER, cathode_demand
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def corpus(db):
-    university = OrganizationFactory(name="样本理工大学", kind="university")
-    for title, summary in FILLER:
-        AchievementFactory(title=title, summary=summary, organization=university, fields=["water-treatment"])
-    return university
-
-
-@pytest.fixture
-def owner_university(db):
-    university = OrganizationFactory(name="正极材料研究院", kind="institute")
-    MembershipFactory(organization=university, role=MembershipRole.ADMIN, user__username="inst_admin")
-    return university
-
-
-@pytest.fixture
-def strong_pair(corpus, owner_university, org_admin):
-    achievement = AchievementFactory(
-        title="高镍三元正极材料包覆改性方法",
-        summary="高镍三元正极材料包覆改性，显著提升循环寿命。关键词：正极材料、包覆改性、循环寿命。",
-        keywords=["正极材料", "包覆改性", "循环寿命"],
-        organization=owner_university,
-        trl=6,
-        asking_price=1_000_000,
-    )
-    enterprise = OrganizationFactory(kind="enterprise")
-    MembershipFactory(organization=enterprise, role=MembershipRole.ADMIN, user__username="ent_admin")
-    demand = cathode_demand(organization=enterprise)
-    return demand, achievement
 
 
 def test_recompute_stores_the_demands_list_and_merges_each_pair_into_the_achievements_list(strong_pair):
@@ -169,3 +136,21 @@ def test_bulk_loads_defer_recomputing(strong_pair, django_capture_on_commit_call
     with django_capture_on_commit_callbacks() as callbacks:
         services.listing_saved(demand)
     assert len(callbacks) == 1
+
+
+def test_the_nightly_task_hands_the_demands_to_the_workers_in_batches(strong_pair, monkeypatch):
+    from marketplace import tasks
+
+    demand, achievement = strong_pair
+    DemandFactory(title="深海热液硫化物原位探测")
+    monkeypatch.setattr(services, "FAN_OUT_BATCH", 1)
+    batches = []
+    monkeypatch.setattr(tasks.recompute_matches_for, "delay", lambda kind, pks: batches.append((kind, pks)))
+
+    tasks.recompute_all_matches()
+
+    assert sorted(batches) == sorted(
+        ("demand", [pk])
+        for pk in [demand.pk, *DemandFactory._meta.model.objects.exclude(pk=demand.pk).values_list("pk", flat=True)]
+    )
+    assert not Match.objects.exists()  # the workers do the work

@@ -10,7 +10,7 @@ from marketplace.services import matching as services
 from tests.factories.achievements import AchievementFactory
 from tests.factories.demands import DemandFactory
 from tests.factories.marketplace import MembershipFactory, OrganizationFactory
-from tests.matching.test_engine import FILLER, cathode_demand
+from tests.matching.conftest import FILLER, cathode_demand
 
 pytestmark = pytest.mark.django_db
 
