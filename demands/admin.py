@@ -94,7 +94,7 @@ class DemandAdmin(TransitionHistoryMixin, ExportActionMixin, ObjectPermissionsMo
         "submitted_at",
         "published_at",
     )
-    list_filter = ("status", "visibility", "demand_type", "source")
+    list_filter = ("status", "visibility", "demand_type", "source", "triage_since")
     search_fields = ("title", "summary", "organization__name", "external_ref")
     list_select_related = ["organization"]
     date_hierarchy = "submitted_at"

@@ -24,6 +24,8 @@ from marketplace.models import (
     ExpertProfile,
     IndustryField,
     JoinRequest,
+    Match,
+    MatchFeedback,
     Membership,
     Organization,
     OutgoingMail,
@@ -294,6 +296,35 @@ class OutgoingMailAdmin(ObjectPermissionsModelAdmin):
         apply_service(
             self, request, queryset, lambda mail: mail_retry(mail=mail), done_message=_("%(count)s mails queued again.")
         )
+
+
+class MatchFeedbackInline(admin.TabularInline):
+    model = MatchFeedback
+    fields = ("user", "side", "verdict", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Match)
+class MatchAdmin(ObjectPermissionsModelAdmin):
+    """Stored matches, read-only: the services compute them (see docs/matching.md)."""
+
+    list_display = ("demand", "achievement", "score", "demand_rank", "achievement_rank", "computed_at", "notified_at")
+    list_filter = ("computed_at", "notified_at")
+    search_fields = ("demand__title", "achievement__title")
+    list_select_related = ["demand", "achievement"]
+    readonly_fields = [f.name for f in Match._meta.fields]
+    inlines = [MatchFeedbackInline]
+    ordering = ("-computed_at", "-score")
+
+
+@admin.register(MatchFeedback)
+class MatchFeedbackAdmin(ObjectPermissionsModelAdmin):
+    list_display = ("match", "user", "side", "verdict", "updated_at")
+    list_filter = ("verdict", "side")
+    list_select_related = ["match__demand", "match__achievement", "user"]
+    readonly_fields = [f.name for f in MatchFeedback._meta.fields]
 
 
 @admin.register(TransitionLog)

@@ -6,8 +6,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from rules.contrib.models import RulesModelBase, RulesModelMixin
 
+from marketplace import rules as market_rules
 from marketplace.enums import MatchSide, MatchVerdict
+
+# Bureau staff read matches and feedback in the admin console; only the services write them.
+STAFF_READ_ONLY = {
+    "view": market_rules.is_bureau_staff,
+    "add": market_rules.always_deny,
+    "change": market_rules.always_deny,
+    "delete": market_rules.always_deny,
+}
 
 
 class TermStatistic(models.Model):
@@ -43,7 +53,7 @@ class MatchQuerySet(models.QuerySet):
         ).order_by("achievement_rank")
 
 
-class Match(models.Model):
+class Match(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     """One demand and one achievement that fit, with the score and why.
 
     The score of a pair is the same whichever side it was computed from. `demand_rank` is the
@@ -80,6 +90,7 @@ class Match(models.Model):
             models.Index(fields=["demand", "demand_rank"], name="match_demand_list_idx"),
             models.Index(fields=["achievement", "achievement_rank"], name="match_achievement_list_idx"),
         ]
+        rules_permissions = STAFF_READ_ONLY
 
     def __str__(self) -> str:
         return f"{self.demand_id} ↔ {self.achievement_id} ({self.score:.2f})"
@@ -93,7 +104,7 @@ class Match(models.Model):
         return self.score >= settings.MATCHING["STRONG_SCORE"]
 
 
-class MatchFeedback(models.Model):
+class MatchFeedback(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     """What one person shown a match thought of it: useful, not useful, or that they made contact."""
 
     match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.CASCADE, related_name="feedback")
@@ -109,6 +120,7 @@ class MatchFeedback(models.Model):
         verbose_name = _("match feedback")
         verbose_name_plural = _("match feedback")
         constraints = [models.UniqueConstraint(fields=["match", "user"], name="match_feedback_once_per_user")]
+        rules_permissions = STAFF_READ_ONLY
 
     def __str__(self) -> str:
         return f"{self.match_id}: {self.get_verdict_display()}"
