@@ -23,9 +23,8 @@ from demands.models import Demand
 from marketplace import matching
 from marketplace.api.search import RefSerializer
 from marketplace.enums import MatchVerdict
-from marketplace.matching import presentation
 from marketplace.models import IndustryField, Match, Region
-from marketplace.selectors.matching import MatchRow, achievement_matches, demand_matches
+from marketplace.selectors.matching import MatchRow, achievement_matches, demand_matches, found_achievements
 from marketplace.services.matching import feedback_record, match_side_of
 
 
@@ -267,26 +266,9 @@ class FreeTextMatchViewSet(viewsets.ViewSet):
             budget_max=data.get("budget_max"),
             region_code=data.get("region", ""),
         )
-        achievements = Achievement.objects.select_related("organization").in_bulk([r.profile.pk for r in found])
-        names = dict(
-            IndustryField.objects.filter(
-                pk__in={pk for r in found for pk in r.explanation.shared_field_ids}
-            ).values_list("pk", "name")
-        )
-        results = []
-        for ranked in found:
-            achievement = achievements.get(ranked.profile.pk)
-            if achievement is None:
-                continue
-            achievement.organization_ref = achievement.organization
-            results.append(
-                {
-                    "score": ranked.score,
-                    "achievement": achievement,
-                    "terms": presentation.shown_terms(ranked.explanation.terms),
-                    "reasons": presentation.reasons([c.as_dict() for c in ranked.explanation.components], names),
-                }
-            )
+        results = found_achievements(found)
+        for row in results:
+            row.achievement.organization_ref = row.achievement.organization
         notices = [] if results else [_("No published achievement shares the telling words of this text.")]
         payload = FreeTextMatchSerializer(results, many=True, context={"request": request}).data
         return Response({"count": len(payload), "notices": notices, "results": payload})

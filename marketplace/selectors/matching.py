@@ -67,3 +67,41 @@ def achievement_matches(achievement, user, *, limit: int | None = None) -> list[
         ]
     )
     return _rows(matches, [present(m.demand, user) for m in matches], user)
+
+
+@dataclass
+class FoundRow:
+    """A match computed on the spot (free text, the live preview), not stored."""
+
+    achievement: object
+    score: float
+    reasons: list[presentation.Reason]
+    terms: list[str]
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+    @property
+    def is_strong(self) -> bool:
+        return self.score >= settings.MATCHING["STRONG_SCORE"]
+
+
+def found_achievements(found) -> list[FoundRow]:
+    """Ranked achievements (matching.Ranked) with their rows and reasons, in three queries."""
+    from achievements.models import Achievement
+    from marketplace.models import IndustryField
+
+    listings = Achievement.objects.select_related("organization").in_bulk([r.profile.pk for r in found])
+    ids = {pk for r in found for pk in r.explanation.shared_field_ids}
+    names = dict(IndustryField.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    return [
+        FoundRow(
+            achievement=listings[r.profile.pk],
+            score=r.score,
+            reasons=presentation.reasons([c.as_dict() for c in r.explanation.components], names),
+            terms=presentation.shown_terms(r.explanation.terms),
+        )
+        for r in found
+        if r.profile.pk in listings
+    ]

@@ -17,11 +17,10 @@ from demands.models import Demand
 from marketplace import matching
 from marketplace import rules as market_rules
 from marketplace.forms.matching import MatchPreviewForm
-from marketplace.matching import presentation
 from marketplace.models import Match
 from marketplace.permissions import object_or_404
 from marketplace.selectors import active_membership
-from marketplace.selectors.matching import MatchRow, achievement_matches, demand_matches
+from marketplace.selectors.matching import MatchRow, achievement_matches, demand_matches, found_achievements
 from marketplace.services.matching import feedback_counts, feedback_record, match_side_of
 
 PREVIEW_SIZE = 5
@@ -104,25 +103,7 @@ def preview(request):
             organization_id=membership.organization_id if membership else None,
             **form.profile_arguments(),
         )
-        listings = Achievement.objects.in_bulk([r.profile.pk for r in found])
-        names = {}
-        ids = {pk for r in found for pk in r.explanation.shared_field_ids}
-        if ids:
-            from marketplace.models import IndustryField
-
-            names = dict(IndustryField.objects.filter(pk__in=ids).values_list("pk", "name"))
-        context["rows"] = [
-            {
-                "achievement": listings[r.profile.pk],
-                "score": r.score,
-                "percent": round(r.score * 100),
-                "is_strong": r.score >= settings.MATCHING["STRONG_SCORE"],
-                "reasons": presentation.reasons([c.as_dict() for c in r.explanation.components], names),
-                "terms": presentation.shown_terms(r.explanation.terms),
-            }
-            for r in found
-            if r.profile.pk in listings
-        ]
+        context["rows"] = found_achievements(found)
     return render(request, "matching/_preview.html", context)
 
 
