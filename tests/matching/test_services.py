@@ -11,6 +11,7 @@ from marketplace.models import Match, MatchFeedback, Notification
 from marketplace.services import matching as services
 from tests.factories.achievements import AchievementFactory
 from tests.factories.demands import DemandFactory
+from tests.matching.conftest import cathode_demand
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,25 @@ def test_the_nightly_task_hands_the_demands_to_the_workers_in_batches(strong_pai
 
     assert sorted(batches) == sorted([("demand", [demand.pk]), ("demand", [other.pk])])
     assert not Match.objects.exists()  # the workers do the work
+
+
+def test_a_newly_published_achievement_joins_the_lists_of_the_demands_it_fits(
+    corpus, owner_university, reviewer, django_capture_on_commit_callbacks
+):
+    from achievements.services import achievement_publish
+
+    demand = cathode_demand()
+    services.recompute("demand", demand.pk)
+    assert not Match.objects.for_demand(demand.pk).filter(achievement__title__startswith="高镍三元").exists()
+    achievement = AchievementFactory(
+        title="高镍三元正极材料包覆改性方法",
+        summary="包覆改性提升循环寿命。",
+        submitted=True,
+        organization=owner_university,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        achievement_publish(achievement=achievement, reviewer=reviewer)
+
+    listed = Match.objects.for_demand(demand.pk).get(achievement=achievement)
+    assert listed.demand_rank == 1 and listed.achievement_rank == 1
