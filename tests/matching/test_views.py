@@ -222,3 +222,17 @@ def test_staff_see_the_triage_queue_and_others_do_not(world, login, reviewer, fo
     assert "深海热液硫化物原位探测" in page.content.decode()
     assert world["demand"].title not in page.content.decode()
     assert login(foreign_user).get("/workspace/triage/").status_code == 404
+
+
+def test_api_feedback_from_the_achievement_side(world, foreign_user):
+    achievement = world["achievement"]
+    match = Match.objects.for_achievement(achievement.pk).first()
+    path = f"/api/v1/achievements/{achievement.pk}/matches/{match.pk}/feedback/"
+
+    assert api(foreign_user).post(path, {"verdict": "contacted"}, format="json").status_code == 404
+    assert api(world["enterprise_admin"]).post(path, {"verdict": "contacted"}, format="json").status_code == 404
+    response = api(world["institute_admin"]).post(path, {"verdict": "contacted"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"match": match.pk, "verdict": "contacted", "side": "achievement"}
+    assert MatchFeedback.objects.get(match=match).user == world["institute_admin"]
