@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
 
-from achievements.demo import SEED, _plan
+from achievements.demo import SEED, SHOWCASE, _plan
 from achievements.enums import InquiryStatus, Source, Status
 from achievements.models import Achievement, Inquiry, LedgerEntry, Problem
 from achievements.services import LIFECYCLE
@@ -33,8 +33,10 @@ def test_seed_demo_twice_creates_nothing_more(capsys):
     call_command("seed_demo")
 
     assert counts() == first
-    assert first["Achievement"] == 1000
-    assert "  achievements: 1000 demo achievements already loaded" in capsys.readouterr().out.splitlines()
+    assert first["Achievement"] == 1000 + len(SHOWCASE)
+    out = capsys.readouterr().out.splitlines()
+    assert "  achievements: 1000 demo achievements already loaded" in out
+    assert f"  achievements: {len(SHOWCASE)} written for demo demands (0 new)" in out
 
 
 def test_seed_demo_leaves_achievements_in_every_status_with_a_consistent_history():
@@ -61,7 +63,9 @@ def test_seed_demo_leaves_achievements_in_every_status_with_a_consistent_history
     assert set(Achievement.objects.values_list("status", flat=True)) == set(Status.values)
     assert broken == []
     assert Achievement.objects.filter(status=Status.PUBLISHED).count() > 800
-    assert set(Achievement.objects.values_list("source", flat=True)) == {Source.CSL}
+    # The CSL papers, and the showcase written for demo demands (matching's strong matches).
+    assert set(Achievement.objects.values_list("source", flat=True)) == {Source.CSL, Source.IMPORT}
+    assert Achievement.objects.filter(source=Source.IMPORT).count() == len(SHOWCASE)
     assert Achievement.objects.values("organization").distinct().count() == 6
     assert Achievement.objects.filter(status=Status.REJECTED, review_note="").count() == 0
     assert set(Achievement.objects.values_list("trl", flat=True)) <= set(range(2, 10))

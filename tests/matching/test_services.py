@@ -174,3 +174,13 @@ def test_a_newly_published_achievement_joins_the_lists_of_the_demands_it_fits(
 
     listed = Match.objects.for_demand(demand.pk).get(achievement=achievement)
     assert listed.demand_rank == 1 and listed.achievement_rank == 1
+
+
+def test_the_demo_shows_strong_matches_and_their_notices(capsys):
+    call_command("seed_demo")
+
+    strong = Match.objects.filter(score__gte=0.6, achievement__external_ref__startswith="demo-showcase")
+    assert {m.demand.title for m in strong} >= {"高镍单晶三元正极材料高温循环寿命提升", "燃料电池质子交换膜化学耐久性提升"}
+    listed = Match.objects.filter(score__gte=0.6).filter(demand_rank__isnull=False)
+    assert Notification.objects.filter(kind="matching.strong_match").count() == 2 * listed.count()
+    assert "matching: " in capsys.readouterr().out

@@ -11,6 +11,7 @@ from marketplace.services.matching import deferred as matching_deferred
 STEPS = [
     "marketplace.demo.seed_parties",
     "achievements.demo.seed_achievements",
+    "achievements.demo.seed_showcase",
     "achievements.demo.seed_evaluations",
     "demands.demo.seed_demands",
     "demands.demo_challenges.seed_challenges",
