@@ -180,7 +180,10 @@ def test_the_demo_shows_strong_matches_and_their_notices(capsys):
     call_command("seed_demo")
 
     strong = Match.objects.filter(score__gte=0.6, achievement__external_ref__startswith="demo-showcase")
-    assert {m.demand.title for m in strong} >= {"高镍单晶三元正极材料高温循环寿命提升", "燃料电池质子交换膜化学耐久性提升"}
+    assert {m.demand.title for m in strong} >= {
+        "高镍单晶三元正极材料高温循环寿命提升",
+        "燃料电池质子交换膜化学耐久性提升",
+    }
     listed = Match.objects.filter(score__gte=0.6).filter(demand_rank__isnull=False)
     assert Notification.objects.filter(kind="matching.strong_match").count() == 2 * listed.count()
     assert "matching: " in capsys.readouterr().out
