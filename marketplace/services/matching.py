@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from marketplace import matching, search
 from marketplace.enums import MatchSide, MatchVerdict
 from marketplace.matching import profiles
+from marketplace.matching.presentation import shown_terms
 from marketplace.models import Match, MatchFeedback, User
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import organization_admins
@@ -208,13 +209,14 @@ def _announce_strong(rows) -> int:
         if not (demand.is_public and achievement.is_public):
             continue
         percent = match.percent
+        terms = "、".join(shown_terms(match.terms)[:5])
         notify(
             users=_owners(demand),
             organization=demand.organization,
             kind="matching.strong_match",
             title=_("A strong match for your demand “%(demand)s”: %(achievement)s (%(percent)s%%)")
             % {"demand": demand.title, "achievement": achievement.title, "percent": percent},
-            body=_("Matched on: %(terms)s") % {"terms": "、".join(match.terms[:5])},
+            body=_("Matched on: %(terms)s") % {"terms": terms},
             url=reverse("matching:demand", args=[demand.pk]),
         )
         notify(
@@ -223,7 +225,7 @@ def _announce_strong(rows) -> int:
             kind="matching.strong_match",
             title=_("A strong match for your achievement “%(achievement)s”: %(demand)s (%(percent)s%%)")
             % {"achievement": achievement.title, "demand": demand.title, "percent": percent},
-            body=_("Matched on: %(terms)s") % {"terms": "、".join(match.terms[:5])},
+            body=_("Matched on: %(terms)s") % {"terms": terms},
             url=reverse("matching:achievement", args=[achievement.pk]),
         )
     if strong:
