@@ -135,9 +135,6 @@ def rank(
     return ranked[: limit or config("LIST_SIZE")]
 
 
-TARGETS = {NEED: OFFER, OFFER: NEED}
-
-
 def match_listing(obj, target_kind: str, *, statistics: Statistics | None = None, limit: int | None = None):
     """Ranked listings of `target_kind` for a public listing (an empty list when it is not public)."""
     source = profiles.for_listing(obj)
