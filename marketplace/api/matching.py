@@ -23,6 +23,7 @@ from demands.models import Demand
 from marketplace import matching
 from marketplace.api.search import RefSerializer
 from marketplace.enums import MatchVerdict
+from marketplace.matching.profiles import field_arguments
 from marketplace.models import IndustryField, Match, Region
 from marketplace.selectors.matching import MatchRow, achievement_matches, demand_matches, found_achievements
 from marketplace.services.matching import feedback_record, match_side_of
@@ -260,8 +261,7 @@ class FreeTextMatchViewSet(viewsets.ViewSet):
         found = matching.match_text(
             data["q"],
             limit=data["limit"],
-            field_ids={f.pk for f in fields} | {f.parent_id for f in fields if f.parent_id},
-            leaf_field_ids={f.pk for f in fields if f.parent_id},
+            **field_arguments(fields),
             trl_wanted=data.get("min_trl"),
             budget_max=data.get("budget_max"),
             region_code=data.get("region", ""),

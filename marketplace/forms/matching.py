@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from marketplace.forms.fields import IndustryFieldsField, RegionField
+from marketplace.matching.profiles import field_arguments
 from marketplace.money import YUAN_PER_WAN
 
 TEXT_FIELDS = ("title", "summary", "keywords", "problem", "desired_outcome", "technical_indicators")
@@ -38,16 +39,13 @@ class MatchPreviewForm(forms.Form):
         return "\n".join(str(self.value(name) or "") for name in TEXT_FIELDS)[:MAX_TEXT]
 
     def profile_arguments(self) -> dict:
-        fields = list(self.value("industry_fields") or [])
-
         def yuan(name) -> Decimal | None:
             amount = self.value(name)
             return None if amount is None else amount * YUAN_PER_WAN
 
         region = self.value("region")
         return {
-            "field_ids": {f.pk for f in fields} | {f.parent_id for f in fields if f.parent_id},
-            "leaf_field_ids": {f.pk for f in fields if f.parent_id},
+            **field_arguments(self.value("industry_fields") or []),
             "trl_wanted": self.value("min_trl"),
             "budget_min": yuan("budget_min_wan"),
             "budget_max": yuan("budget_max_wan"),

@@ -45,7 +45,7 @@ class Reason:
         return round(self.weight * 100)
 
 
-def _terms(terms: list[str]) -> list[str]:
+def shown_terms(terms: list[str]) -> list[str]:
     """The matched terms to show: a part of a longer one shown is left out (传感 in 传感器)."""
     return [t for t in terms if not any(t != other and t in other for other in terms)]
 
@@ -53,7 +53,7 @@ def _terms(terms: list[str]) -> list[str]:
 def _sentence(component: dict, field_names: dict[int, str]) -> str:
     name = component["name"]
     if name == "lexical":
-        terms = _terms(component.get("terms") or [])
+        terms = shown_terms(component.get("terms") or [])
         return _("Shared keywords: %(terms)s") % {"terms": "、".join(terms[:8])} if terms else _("No shared keywords")
     if name == "fields":
         names = "、".join(field_names.get(pk, str(pk)) for pk in component.get("shared", []))
@@ -120,7 +120,3 @@ def field_names_for(matches) -> dict[int, str]:
 
     ids = {pk for match in matches for pk in (match.shared_field_ids or [])}
     return dict(IndustryField.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-
-
-def shown_terms(terms: list[str]) -> list[str]:
-    return _terms(terms)

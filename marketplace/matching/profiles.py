@@ -163,6 +163,15 @@ def for_listing(obj) -> Profile | None:
     return found[0] if found else None
 
 
+def field_arguments(fields) -> dict[str, set[int]]:
+    """`for_text`'s industry-field arguments for chosen IndustryField rows (with their parents)."""
+    fields = [f for f in fields if f is not None]
+    return {
+        "field_ids": {f.pk for f in fields} | {f.parent_id for f in fields if f.parent_id},
+        "leaf_field_ids": {f.pk for f in fields if f.parent_id},
+    }
+
+
 def for_text(
     text: str,
     *,

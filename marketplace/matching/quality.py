@@ -172,11 +172,7 @@ def measure_matching(cases: list[Case], refs: dict[str, int], *, with_fields: bo
     ranks = []
     for case in cases:
         chosen = fields.get(case.field_code) if with_fields else None
-        profile = matching.profiles.for_text(
-            case.text,
-            field_ids={chosen.pk, chosen.parent_id} - {None} if chosen else None,
-            leaf_field_ids={chosen.pk} if chosen and chosen.parent_id else None,
-        )
+        profile = matching.profiles.for_text(case.text, **matching.profiles.field_arguments([chosen]))
         found = [r.profile.pk for r in matching.rank(profile, "achievement", statistics=statistics, limit=10)]
         target = refs[case.ref]
         ranks.append((case.style, found.index(target) + 1 if target in found else None))

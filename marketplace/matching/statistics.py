@@ -42,10 +42,6 @@ class Statistics:
         held = min(self.documents_holding(term), self.documents)
         return math.log(1 + (self.documents - held + 0.5) / (held + 0.5))
 
-    def share(self, term: str) -> float:
-        """The share of documents holding the word."""
-        return self.documents_holding(term) / self.documents
-
 
 def refresh() -> int:
     """Recount the statistics (where they are kept apart from the index)."""

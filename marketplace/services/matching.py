@@ -98,7 +98,7 @@ def recompute(kind: str, pk: int, *, statistics: matching.Statistics | None = No
             _set_triage(listing, None)
         _rerank(other, counterparts)
         return 0
-    stored = {getattr(row, other_key): row for row in rows}
+    stored = set(rows.values_list(other_key, flat=True))
     also = (
         profiles.from_documents(
             profiles.documents().filter(
@@ -208,26 +208,24 @@ def _announce_strong(rows) -> int:
         demand, achievement = match.demand, match.achievement
         if not (demand.is_public and achievement.is_public):
             continue
-        percent = match.percent
-        terms = "、".join(shown_terms(match.terms)[:5])
-        notify(
-            users=_owners(demand),
-            organization=demand.organization,
-            kind="matching.strong_match",
-            title=_("A strong match for your demand “%(demand)s”: %(achievement)s (%(percent)s%%)")
-            % {"demand": demand.title, "achievement": achievement.title, "percent": percent},
-            body=_("Matched on: %(terms)s") % {"terms": terms},
-            url=reverse("matching:demand", args=[demand.pk]),
-        )
-        notify(
-            users=_owners(achievement),
-            organization=achievement.organization,
-            kind="matching.strong_match",
-            title=_("A strong match for your achievement “%(achievement)s”: %(demand)s (%(percent)s%%)")
-            % {"achievement": achievement.title, "demand": demand.title, "percent": percent},
-            body=_("Matched on: %(terms)s") % {"terms": terms},
-            url=reverse("matching:achievement", args=[achievement.pk]),
-        )
+        values = {"demand": demand.title, "achievement": achievement.title, "percent": match.percent}
+        body = _("Matched on: %(terms)s") % {"terms": "、".join(shown_terms(match.terms)[:5])}
+        for listing, title, page in (
+            (demand, _("A strong match for your demand “%(demand)s”: %(achievement)s (%(percent)s%%)"), "demand"),
+            (
+                achievement,
+                _("A strong match for your achievement “%(achievement)s”: %(demand)s (%(percent)s%%)"),
+                "achievement",
+            ),
+        ):
+            notify(
+                users=_owners(listing),
+                organization=listing.organization,
+                kind="matching.strong_match",
+                title=title % values,
+                body=body,
+                url=reverse(f"matching:{page}", args=[listing.pk]),
+            )
     if strong:
         Match.objects.filter(pk__in=[m.pk for m in strong]).update(notified_at=timezone.now())
     return len(strong)

@@ -67,7 +67,8 @@ def achievement_page(request, pk: int):
 def feedback(request, pk: int):
     """Mark a match useful, not useful or contacted (htmx swaps the buttons; else back to the list)."""
     match = get_object_or_404(Match.objects.select_related("demand", "achievement"), pk=pk)
-    if match_side_of(request.user, match) is None:
+    side = match_side_of(request.user, match)
+    if side is None:
         raise Http404
     try:
         feedback_record(match=match, user=request.user, verdict=request.POST.get("verdict", ""))
@@ -78,7 +79,6 @@ def feedback(request, pk: int):
     if request.htmx:
         row = MatchRow(match=match, listing=None, reasons=[], terms=[], verdict=request.POST["verdict"])
         return render(request, "matching/_feedback.html", {"row": row})
-    side = match_side_of(request.user, match)
     return redirect(
         "matching:demand" if side == "demand" else "matching:achievement",
         match.demand_id if side == "demand" else match.achievement_id,
