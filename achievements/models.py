@@ -106,6 +106,9 @@ class Achievement(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.PLATFORM)
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True, default="")
     view_count = models.PositiveIntegerField(_("views"), default=0)
+    license_count = models.PositiveIntegerField(
+        _("licenses registered"), default=0, help_text=_("Registered license contracts on this achievement.")
+    )
     history = HistoricalRecords(excluded_fields=["updated_at", "view_count"], m2m_fields=[])
 
     objects = AchievementQuerySet.as_manager()

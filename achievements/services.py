@@ -23,9 +23,11 @@ from achievements.models import (
     Problem,
 )
 from marketplace import rules as market_rules
-from marketplace.models import Message, Organization, PrivateFile, User
+from marketplace.enums import DealOrigin
+from marketplace.models import Deal, Message, Organization, PrivateFile, User
 from marketplace.richtext import sanitize_rich_text
 from marketplace.services.conversations import message_post
+from marketplace.services.deals import deal_start, kind_for_transfer_modes
 from marketplace.services.files import private_file_store
 from marketplace.services.freshness import FreshnessPolicy, stale_listings_retire
 from marketplace.services.freshness import freshness_reminders_send as send_freshness_reminders
@@ -383,6 +385,28 @@ def achievement_mark_transferred(*, achievement: Achievement, user: User) -> Ach
     return achievement
 
 
+def achievement_record_contract(
+    *, achievement: Achievement, actor: User, transferred: bool, licensed: bool, number: str
+) -> Achievement:
+    """A technology contract on the achievement was registered (called by the registration
+    service): an assignment marks a published achievement transferred; a license is counted and
+    the achievement stays on the market. The owner is told either way."""
+    if transferred and achievement.status == Status.PUBLISHED:
+        LIFECYCLE.apply(achievement, Status.TRANSFERRED, actor=actor, reason=number)
+    if licensed:
+        Achievement.objects.filter(pk=achievement.pk).update(license_count=F("license_count") + 1)
+        achievement.refresh_from_db(fields=["license_count"])
+    notify(
+        users=_owner_recipients(achievement),
+        organization=achievement.organization,
+        kind="achievement.contract",
+        title=_("A contract on “%(title)s” was registered (%(number)s)")
+        % {"title": achievement.title, "number": number},
+        url=achievement.get_absolute_url(),
+    )
+    return achievement
+
+
 @transaction.atomic
 def achievement_confirm(*, achievement: Achievement, user: User) -> Achievement:
     """The owner confirms a published listing is still current (resets the freshness clock)."""
@@ -543,11 +567,23 @@ def inquiry_decline(*, inquiry: Inquiry, user: User, reason: str, note: str = ""
 
 
 @transaction.atomic
-def inquiry_start_deal(*, inquiry: Inquiry, user: User) -> Inquiry:
-    """Either party moves an answered inquiry to negotiation of a deal."""
+def inquiry_start_deal(*, inquiry: Inquiry, user: User) -> Deal:
+    """Either party turns an answered inquiry into a deal (the owner sells, the asking
+    organization buys), priced at the asking price until the sides agree; the other side is
+    notified."""
     _require(user, "achievements.start_deal_inquiry", inquiry)
     INQUIRY_LIFECYCLE.apply(inquiry, InquiryStatus.DEAL_STARTED, actor=user)
-    return inquiry
+    achievement = inquiry.achievement
+    return deal_start(
+        user=user,
+        origin=DealOrigin.INQUIRY,
+        seller=achievement.organization,
+        buyer=inquiry.organization,
+        kind=kind_for_transfer_modes(achievement.transfer_modes.values_list("mode", flat=True)),
+        achievement=achievement,
+        amount=achievement.asking_price or None,
+        inquiry=inquiry,
+    )
 
 
 # Tracking major achievements ---------------------------------------------------------------

@@ -558,13 +558,14 @@ def inquiry_start_deal(request, pk: int):
         request.user, "achievements.view_inquiry", Inquiry.objects.select_related("achievement"), pk=pk
     )
     try:
-        services.inquiry_start_deal(inquiry=item, user=request.user)
+        deal = services.inquiry_start_deal(inquiry=item, user=request.user)
     except ValidationError as exc:
         _service_error(request, exc)
     except PermissionDenied as exc:
         raise Http404 from exc
     else:
-        messages.success(request, _("Marked as deal started."))
+        messages.success(request, _("The deal is started; the other side has been told."))
+        return redirect(deal)
     return redirect(item)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -13,23 +11,17 @@ from demands.enums import SORT_LABELS, CooperationMode, DemandType, ResponseDecl
 from demands.models import Demand
 from demands.selectors import BoardFilters
 from marketplace.forms.base import MarketForm, MarketFormMixin, MarketModelForm
-from marketplace.forms.fields import IndustryFieldsField, RegionField
+from marketplace.forms.fields import IndustryFieldsField, RegionField, wan_field
 from marketplace.forms.organizations import MultipleFileField, MultipleFileInput
 from marketplace.models import Organization
+from marketplace.money import YUAN_PER_WAN, to_yuan
 from marketplace.validators import validate_mobile_phone
 
-WAN = Decimal(10000)
 ATTACHMENT_ACCEPT = "application/pdf,image/png,image/jpeg,image/webp"
 
 
 def _wan_field(label, help_text=""):
-    return forms.DecimalField(
-        label=label, required=False, min_value=0, max_digits=12, decimal_places=2, help_text=help_text
-    )
-
-
-def _to_yuan(value):
-    return None if value is None else (value * WAN).quantize(Decimal("0.01"))
+    return wan_field(label, required=False, min_value=0, help_text=help_text)
 
 
 class DemandForm(MarketModelForm):
@@ -95,7 +87,7 @@ class DemandForm(MarketModelForm):
             for name in ("budget_min", "budget_max"):
                 value = getattr(self.instance, name)
                 if value is not None:
-                    self.initial.setdefault(f"{name}_wan", value / WAN)
+                    self.initial.setdefault(f"{name}_wan", value / YUAN_PER_WAN)
 
     def clean_deadline(self):
         deadline = self.cleaned_data["deadline"]
@@ -127,8 +119,8 @@ class DemandForm(MarketModelForm):
         }  # fmt: skip
         fields.update(
             keywords=data.get("keywords", ""),
-            budget_min=_to_yuan(data.get("budget_min_wan")),
-            budget_max=_to_yuan(data.get("budget_max_wan")),
+            budget_min=to_yuan(data.get("budget_min_wan")),
+            budget_max=to_yuan(data.get("budget_max_wan")),
             cooperation_modes=data["cooperation_modes"],
             industry_fields=list(data["industry_fields"]),
             invited_organizations=list(data.get("invited_organizations") or []),
@@ -165,7 +157,7 @@ class ResponseForm(MarketForm):
         return {
             "approach": data["approach"],
             "team": data.get("team", ""),
-            "price_idea": _to_yuan(data.get("price_idea_wan")),
+            "price_idea": to_yuan(data.get("price_idea_wan")),
             "achievements": list(data.get("achievements") or []),
             "attachments": data.get("attachments") or [],
         }

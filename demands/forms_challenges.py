@@ -13,38 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from demands.enums import Status
 from demands.models import Demand
 from marketplace.forms.base import MarketForm
-from marketplace.forms.fields import IndustryFieldsField
+from marketplace.forms.fields import IndustryFieldsField, wan_field
 from marketplace.forms.organizations import MultipleFileField, MultipleFileInput
-from marketplace.money import YUAN_PER_WAN
+from marketplace.money import to_wan, to_yuan
 
 ATTACHMENT_ACCEPT = "application/pdf,image/png,image/jpeg,image/webp"
 # Demands a challenge or a pool may still be built on.
 LIVE_DEMAND_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED, Status.NEGOTIATING)
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
-
-
-def wan_field(label, *, required=True, min_value=Decimal("0.01"), help_text=""):
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        min_value=min_value,
-        max_digits=12,
-        decimal_places=2,
-        help_text=help_text,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
-
-
-def to_yuan(value: Decimal | None) -> Decimal | None:
-    return None if value is None else (value * YUAN_PER_WAN).quantize(Decimal("0.01"))
-
-
-def to_wan(value: Decimal | None) -> Decimal | None:
-    """元 → 万元 without trailing zeros, and never in exponent form (200, not 2E+2)."""
-    if value is None:
-        return None
-    wan = (value / YUAN_PER_WAN).normalize()
-    return wan.quantize(Decimal(1)) if wan == wan.to_integral_value() else wan
 
 
 def _datetime_field(label, help_text=""):

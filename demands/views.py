@@ -449,13 +449,15 @@ def response_detail(request, pk: int):
 def _response_action(request, pk: int, run, success: str):
     response = object_or_404(request.user, "demands.view_demandresponse", selectors.response_list_queryset(), pk=pk)
     try:
-        run(response)
+        # Each service returns the response, or the deal it started, which is shown next.
+        result = run(response)
     except ValidationError as exc:
         _errors(request, exc)
     except PermissionDenied as exc:
         raise Http404 from exc
     else:
         messages.success(request, success)
+        return redirect(result or response)
     return redirect(response)
 
 
@@ -489,7 +491,7 @@ def response_start_deal(request, pk: int):
         request,
         pk,
         lambda r: services.response_start_deal(response=r, user=request.user),
-        _("Marked as deal started; the demand is negotiating."),
+        _("The deal is started and the demand is negotiating; the responder has been told."),
     )
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,10 +20,14 @@ from rules.contrib.admin import ObjectPermissionsModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from marketplace.admin_actions import apply_service, reason_action
-from marketplace.enums import AssignmentStatus, RoundStatus, StaffGroup, VerificationStatus
+from marketplace.enums import AssignmentStatus, RegistrationStatus, RoundStatus, StaffGroup, VerificationStatus
 from marketplace.models import (
     Assignment,
+    ContractParty,
+    ContractRegistration,
     Criterion,
+    Deal,
+    DealPayment,
     EvaluationRound,
     EvaluationSubject,
     ExpertProfile,
@@ -36,6 +45,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.selectors import transitions_for
+from marketplace.services.deals import registration_accept, registration_register, registration_return
 from marketplace.services.evaluation import assignment_replace, round_cancel, round_close, round_draw
 from marketplace.services.mail import mail_retry
 from marketplace.services.organizations import organization_approve, organization_reject
@@ -456,4 +466,161 @@ class EvaluationRoundAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin):
             queryset,
             lambda evaluation: round_cancel(evaluation=evaluation, user=request.user),
             done_message=_("%(count)s rounds cancelled."),
+        )
+
+
+# Deals and the registrar's queue ----------------------------------------------------------------
+
+
+class DealPaymentInline(admin.TabularInline):
+    model = DealPayment
+    fields = ("received_on", "amount", "note", "recorded_by", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Deal)
+class DealAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
+    """Deals, read-only for staff: the parties move them in their workspace."""
+
+    list_display = ("title", "seller", "buyer", "kind", "amount", "stage", "origin", "signed_on", "updated_at")
+    list_filter = ("stage", "kind", "origin")
+    search_fields = ("title", "seller__name", "buyer__name")
+    list_select_related = ["seller", "buyer"]
+    date_hierarchy = "created_at"
+    readonly_fields = (*[f.name for f in Deal._meta.fields], "brokers", "transition_history")
+    inlines = [DealPaymentInline]
+
+
+class ContractPartyInline(admin.TabularInline):
+    model = ContractParty
+    fields = ("role", "name", "uscc", "region", "legal_entity_kind", "organization")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RegisterForm(forms.Form):
+    """The registrar's technology transaction amount for each selected registration (元)."""
+
+    def __init__(self, *args, registrations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registrations = list(registrations)
+        for registration in self.registrations:
+            self.fields[f"amount_{registration.pk}"] = forms.DecimalField(
+                label=f"{registration}（{_('contract amount')} {registration.total_amount:,.2f}）",
+                max_digits=14,
+                decimal_places=2,
+                min_value=Decimal("0.01"),
+                initial=registration.total_amount,
+            )
+
+
+@admin.register(ContractRegistration)
+class ContractRegistrationAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
+    """The registrar's queue: submitted registrations oldest first. Accept one to check it,
+    then register it (technology transaction amount → registration number) or return it with
+    reasons. The parties' fields are read-only here: corrections are theirs."""
+
+    list_display = (
+        "title",
+        "organization",
+        "category",
+        "subtype",
+        "total_amount",
+        "technology_amount",
+        "status",
+        "submitted_at",
+        "registration_number",
+    )
+    list_filter = ("status", "category", "industry_field")
+    search_fields = ("title", "contract_number", "registration_number", "organization__name", "parties__uscc")
+    list_select_related = ["organization"]
+    ordering = ("submitted_at", "id")
+    date_hierarchy = "registered_at"
+    readonly_fields = (
+        *[f.name for f in ContractRegistration._meta.fields if f.name != "signed_contract"],
+        "contract_file",
+        "transition_history",
+    )
+    exclude = ("signed_contract",)
+    inlines = [ContractPartyInline]
+    actions = ["accept", "register", "return_to_parties"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_register_permission(self, request, obj=None):
+        return request.user.has_perm("marketplace.register_contractregistration", obj)
+
+    @admin.display(description=gettext_lazy("signed contract (PDF)"))
+    def contract_file(self, registration):
+        if registration.signed_contract_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            registration.signed_contract.get_absolute_url(),
+            registration.signed_contract.original_name,
+        )
+
+    @admin.action(description=gettext_lazy("Accept the selected registrations for checking"), permissions=["register"])
+    def accept(self, request, queryset):
+        apply_service(
+            self,
+            request,
+            queryset.filter(status=RegistrationStatus.SUBMITTED),
+            lambda registration: registration_accept(registration=registration, registrar=request.user),
+            done_message=_("%(count)s registrations accepted."),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Register the selected contracts (set the technology amount)"),
+        permissions=["register"],
+    )
+    def register(self, request, queryset):
+        registrations = list(queryset.filter(status=RegistrationStatus.ACCEPTED))
+        if not registrations:
+            self.message_user(request, _("Only accepted registrations can be registered."), messages.WARNING)
+            return None
+        form = RegisterForm(request.POST if "apply" in request.POST else None, registrations=registrations)
+        if form.is_bound and form.is_valid():
+            amounts = {r.pk: form.cleaned_data[f"amount_{r.pk}"] for r in registrations}
+            apply_service(
+                self,
+                request,
+                registrations,
+                lambda r: registration_register(
+                    registration=r, registrar=request.user, technology_amount=amounts[r.pk]
+                ),
+                done_message=_("%(count)s contracts registered."),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Register technology contracts"),
+            "objects": registrations,
+            "form": form,
+            "action": request.POST.get("action"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/reason_action.html", context)
+
+    @admin.action(
+        description=gettext_lazy("Return the selected registrations (with reasons)"), permissions=["register"]
+    )
+    def return_to_parties(self, request, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset.filter(status__in=[RegistrationStatus.SUBMITTED, RegistrationStatus.ACCEPTED]),
+            lambda registration, reason: registration_return(
+                registration=registration, registrar=request.user, reason=reason
+            ),
+            title=_("Return registrations for correction"),
+            done_message=_("%(count)s registrations returned."),
         )

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrganizationKind(models.TextChoices):
@@ -85,6 +86,7 @@ class FileKind(models.TextChoices):
 class FilePurpose(models.TextChoices):
     VERIFICATION_EVIDENCE = "verification_evidence", _("Verification evidence")
     ATTACHMENT = "attachment", _("Attachment")
+    SIGNED_CONTRACT = "signed_contract", _("Signed contract")
 
 
 class ExpertKind(models.TextChoices):
@@ -117,3 +119,105 @@ class MatchSide(models.TextChoices):
 
     DEMAND = "demand", _("Demand side")
     ACHIEVEMENT = "achievement", _("Achievement side")
+
+
+class DealKind(models.TextChoices):
+    """What a deal trades: the transfer modes of the achievement library and the contract
+    categories of the registration, seen from the market."""
+
+    TRANSFER = "transfer", _("Technology transfer")
+    LICENSE = "license", _("Technology license")
+    EQUITY = "equity", _("Technology as equity")
+    DEVELOPMENT = "development", _("Technology development")
+    CONSULTING = "consulting", _("Technical consulting")
+    SERVICE = "service", _("Technical service")
+
+
+class DealStage(models.TextChoices):
+    """intent → negotiating → signed → registered → performing → completed | failed (reason)."""
+
+    INTENT = "intent", _("Intent")
+    NEGOTIATING = "negotiating", pgettext_lazy("deal", "Negotiating")
+    SIGNED = "signed", _("Contract signed")
+    REGISTERED = "registered", _("Contract registered")
+    PERFORMING = "performing", _("Performing")
+    COMPLETED = "completed", pgettext_lazy("deal", "Completed")
+    FAILED = "failed", pgettext_lazy("deal", "Failed")
+
+    @classmethod
+    def open(cls) -> set[str]:
+        return {cls.INTENT, cls.NEGOTIATING, cls.SIGNED, cls.REGISTERED, cls.PERFORMING}
+
+
+class DealOrigin(models.TextChoices):
+    """Where a deal started. Brokers' engagements and events' letters of intent join later."""
+
+    INQUIRY = "inquiry", _("An inquiry about an achievement")
+    RESPONSE = "response", _("A response to a demand")
+    MATCH = "match", _("A supply–demand match")
+    CHALLENGE = "challenge", _("An open-challenge award")
+    DIRECT = "direct", _("Recorded directly")
+
+
+class ContractCategory(models.TextChoices):
+    """The five categories of the national technology-contract registration (技术合同认定登记)."""
+
+    DEVELOPMENT = "development", _("Technology development")
+    TRANSFER = "transfer", _("Technology transfer")
+    LICENSE = "license", _("Technology license")
+    CONSULTING = "consulting", _("Technical consulting")
+    SERVICE = "service", _("Technical service")
+
+
+class ContractSubtype(models.TextChoices):
+    """Sub-types of each category; `for_category` says which belong where."""
+
+    COMMISSIONED_DEVELOPMENT = "commissioned_development", _("Commissioned development")
+    COOPERATIVE_DEVELOPMENT = "cooperative_development", _("Cooperative development")
+    PATENT_RIGHT = "patent_right", _("Patent right transfer")
+    PATENT_APPLICATION_RIGHT = "patent_application_right", _("Patent application right transfer")
+    TECHNICAL_SECRET = "technical_secret", _("Technical secret transfer")
+    PATENT_LICENSE = "patent_license", _("Patent implementation license")
+    TECHNICAL_SECRET_LICENSE = "technical_secret_license", _("Technical secret license")
+    CONSULTING = "consulting", _("Technical consulting")
+    GENERAL_SERVICE = "general_service", _("Technical service")
+    TRAINING = "training", _("Technical training")
+    BROKERAGE = "brokerage", _("Technical brokerage")
+
+    @classmethod
+    def for_category(cls, category: str) -> list[str]:
+        return {
+            ContractCategory.DEVELOPMENT: [cls.COMMISSIONED_DEVELOPMENT, cls.COOPERATIVE_DEVELOPMENT],
+            ContractCategory.TRANSFER: [cls.PATENT_RIGHT, cls.PATENT_APPLICATION_RIGHT, cls.TECHNICAL_SECRET],
+            ContractCategory.LICENSE: [cls.PATENT_LICENSE, cls.TECHNICAL_SECRET_LICENSE],
+            ContractCategory.CONSULTING: [cls.CONSULTING],
+            ContractCategory.SERVICE: [cls.GENERAL_SERVICE, cls.TRAINING, cls.BROKERAGE],
+        }.get(category, [])
+
+
+class RegistrationStatus(models.TextChoices):
+    """draft → submitted → accepted (受理) → registered (number issued) | returned (reasons)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for registration")
+    ACCEPTED = "accepted", _("Accepted by the registrar")
+    RETURNED = "returned", _("Returned for correction")
+    REGISTERED = "registered", pgettext_lazy("contract", "Registered")
+
+
+class PartyRole(models.TextChoices):
+    """A party's side in the contract, as the registration form names them."""
+
+    SELLER = "seller", _("Seller (technology provider)")
+    BUYER = "buyer", _("Buyer (technology recipient)")
+    INTERMEDIARY = "intermediary", _("Intermediary")
+
+
+class LegalEntityKind(models.TextChoices):
+    """The legal form of a party (主体性质) on the registration form."""
+
+    ENTERPRISE = "enterprise", _("Enterprise legal person")
+    PUBLIC_INSTITUTION = "public_institution", _("Public institution legal person")
+    GOVERNMENT = "government", _("Government body")
+    SOCIAL_ORGANIZATION = "social_organization", _("Social organization legal person")
+    OTHER_ORGANIZATION = "other_organization", _("Other organization")

@@ -56,6 +56,7 @@ WORKSPACE_NAV = (
     NavItem("demands:responses", _("Our responses"), frozenset({MEMBER})),
     NavItem("demands:workspace-challenges", _("Our challenges"), frozenset({ENTERPRISE})),
     NavItem("demands:bids", _("Our bids"), frozenset({MEMBER})),
+    NavItem("deals:list", _("Deals and contracts"), frozenset({MEMBER})),
     NavItem("matching:triage", _("Broker triage queue"), frozenset({STAFF})),
     NavItem("achievements:report", _("Monthly report"), frozenset({SUPPLY})),
     NavItem("workspace:organization", _("Organization details"), frozenset({ORG_ADMIN})),

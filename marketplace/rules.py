@@ -151,3 +151,45 @@ def is_assigned_expert(user, assignment) -> bool:
 def is_expert(user) -> bool:
     profile = getattr(user, "expert_profile", None) if getattr(user, "is_authenticated", False) else None
     return profile is not None and profile.is_active
+
+
+# Deals and contract registrations -----------------------------------------------------------
+
+
+@rules.predicate
+def is_deal_party(user, deal) -> bool:
+    """A member of the deal's seller or buyer."""
+    roles = membership_roles(user)
+    return deal is not None and (deal.seller_id in roles or deal.buyer_id in roles)
+
+
+@rules.predicate
+def is_deal_broker(user, deal) -> bool:
+    """A broker named on the deal."""
+    if deal is None or getattr(user, "pk", None) is None:
+        return False
+    cached = getattr(deal, "_broker_ids", None)
+    if cached is None:
+        cached = set(deal.brokers.values_list("pk", flat=True))
+        deal._broker_ids = cached
+    return user.pk in cached
+
+
+@rules.predicate
+def is_registration_party(user, registration) -> bool:
+    """A member of the applicant or of an organization named as a party of the contract."""
+    if registration is None:
+        return False
+    roles = membership_roles(user)
+    if registration.organization_id in roles:
+        return True
+    if registration.deal_id is not None and is_deal_party(user, registration.deal):
+        return True
+    return any(party.organization_id in roles for party in registration.parties.all() if party.organization_id)
+
+
+@rules.predicate
+def is_registration_editable(user, registration) -> bool:
+    from marketplace.enums import RegistrationStatus
+
+    return registration is not None and registration.status in (RegistrationStatus.DRAFT, RegistrationStatus.RETURNED)

@@ -325,6 +325,14 @@ SPECTACULAR_SETTINGS = {
         "EvaluationRoundStatusEnum": "marketplace.enums.RoundStatus",
         "AssignmentStatusEnum": "marketplace.enums.AssignmentStatus",
         "ExpertKindEnum": "marketplace.enums.ExpertKind",
+        "DealKindEnum": "marketplace.enums.DealKind",
+        "DealStageEnum": "marketplace.enums.DealStage",
+        "DealOriginEnum": "marketplace.enums.DealOrigin",
+        "ContractCategoryEnum": "marketplace.enums.ContractCategory",
+        "ContractSubtypeEnum": "marketplace.enums.ContractSubtype",
+        "RegistrationStatusEnum": "marketplace.enums.RegistrationStatus",
+        "PartyRoleEnum": "marketplace.enums.PartyRole",
+        "LegalEntityKindEnum": "marketplace.enums.LegalEntityKind",
     },
 }
 

@@ -104,6 +104,7 @@ urlpatterns = [
     path("", include("achievements.urls")),
     path("", include("demands.urls")),
     path("", include("marketplace.urls_matching")),
+    path("", include("marketplace.urls_deals")),
     path("search/", search_views.search_page, name="search"),
     path("search/save/", search_views.saved_search_save, name="search-save"),
     path("favourites/<slug:kind>/<int:object_id>/", search_views.favourite_toggle, name="favourite-toggle"),

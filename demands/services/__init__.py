@@ -16,8 +16,10 @@ from demands import rules as demand_rules
 from demands.enums import ResponseDeclineReason, ResponseStatus, Source, Status
 from demands.models import Demand, DemandCooperationMode, DemandResponse
 from marketplace import rules as market_rules
-from marketplace.models import Message, Organization, PrivateFile, User
+from marketplace.enums import DealOrigin
+from marketplace.models import Deal, Message, Organization, PrivateFile, User
 from marketplace.services.conversations import message_post
+from marketplace.services.deals import deal_start, kind_for_cooperation_modes
 from marketplace.services.files import private_file_store
 from marketplace.services.freshness import FreshnessPolicy, freshness_reminders_send, stale_listings_retire
 from marketplace.services.matching import listing_saved, listings_changed
@@ -290,8 +292,12 @@ def demand_reject(*, demand: Demand, reviewer: User, reason: str) -> Demand:
 
 def _finish(demand: Demand, user: User, target: str, note: str) -> Demand:
     _require(user, "demands.manage_demand", demand)
+    return _close(demand, user, target, note)
+
+
+def _close(demand: Demand, actor: User, target: str, note: str) -> Demand:
     demand.close_note = (note or "").strip()
-    LIFECYCLE.apply(demand, target, actor=user, reason=note, update_fields=["close_note"])
+    LIFECYCLE.apply(demand, target, actor=actor, reason=note, update_fields=["close_note"])
     live = demand.responses.filter(status__in=ResponseStatus.live())
     responders = {r.created_by for r in live.select_related("created_by") if r.created_by}
     if responders:
@@ -309,6 +315,21 @@ def _finish(demand: Demand, user: User, target: str, note: str) -> Demand:
 def demand_mark_solved(*, demand: Demand, user: User, note: str = "") -> Demand:
     """The enterprise found its solution."""
     return _finish(demand, user, Status.SOLVED, note)
+
+
+def demand_record_contract(*, demand: Demand, actor: User, number: str) -> Demand:
+    """A technology contract on the demand was registered (called by the registration
+    service): an open demand is solved, its live responders and its owner are told."""
+    if demand.status in (Status.PUBLISHED, Status.NEGOTIATING):
+        _close(demand, actor, Status.SOLVED, _("Technology contract registered: %(number)s") % {"number": number})
+    notify(
+        users=_owner_recipients(demand),
+        organization=demand.organization,
+        kind="demand.contract",
+        title=_("A contract on “%(title)s” was registered (%(number)s)") % {"title": demand.title, "number": number},
+        url=demand.get_absolute_url(),
+    )
+    return demand
 
 
 @transaction.atomic
@@ -493,15 +514,30 @@ def response_decline(*, response: DemandResponse, user: User, reason: str, note:
 
 
 @transaction.atomic
-def response_start_deal(*, response: DemandResponse, user: User) -> DemandResponse:
-    """The enterprise starts negotiating a deal with this responder; the demand is negotiating."""
+def response_start_deal(*, response: DemandResponse, user: User) -> Deal:
+    """The enterprise starts a deal with this responder (who sells; the enterprise buys), priced
+    at the responder's price idea until they agree; the demand is negotiating."""
     _require(user, "demands.decide_demandresponse", response)
     RESPONSE_LIFECYCLE.apply(response, ResponseStatus.DEAL_STARTED, actor=user)
     demand = response.demand
     if demand.status == Status.PUBLISHED:
         LIFECYCLE.apply(demand, Status.NEGOTIATING, actor=user)
+    linked = list(response.achievements.all()[:2])
+    deal = deal_start(
+        user=user,
+        origin=DealOrigin.RESPONSE,
+        seller=response.organization,
+        buyer=demand.organization,
+        kind=kind_for_cooperation_modes(demand.cooperation_modes.values_list("mode", flat=True)),
+        demand=demand,
+        # The achievement is part of the deal only when the response offered exactly one.
+        achievement=linked[0] if len(linked) == 1 else None,
+        amount=response.price_idea or None,
+        title=demand.title,
+        response=response,
+    )
     _notify_responder(response, _("The enterprise wants to negotiate a deal on “%(title)s”") % {"title": demand.title})
-    return response
+    return deal
 
 
 @transaction.atomic

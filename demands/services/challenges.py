@@ -18,7 +18,9 @@ from demands import rules as demand_rules
 from demands.enums import BidStatus, ChallengeStatus, MilestoneStatus, ObjectionStatus
 from demands.models import Bid, Challenge, Demand, Milestone, Objection
 from marketplace import rules as market_rules
+from marketplace.enums import DealKind, DealOrigin, DealStage
 from marketplace.models import Organization, User
+from marketplace.services.deals import DEAL_LIFECYCLE, deal_start
 from marketplace.services.evaluation import round_create
 from marketplace.services.files import private_file_store
 from marketplace.services.notifications import notify
@@ -636,9 +638,31 @@ def challenge_contract(*, challenge: Challenge, user: User) -> Challenge:
         raise ValidationError(_("Resolve the open objections first."))
     LIFECYCLE.apply(locked, ChallengeStatus.CONTRACTED, actor=user)
     release_runners_up(locked)
+    _open_award_deals(locked, user)
     LIFECYCLE.apply(locked, ChallengeStatus.IN_PROGRESS, actor=user)
     challenge.refresh_from_db()
     return challenge
+
+
+def _open_award_deals(challenge: Challenge, user: User) -> None:
+    """Each winner's contract is a signed development deal for its share of the bounty, which
+    the parties then submit for registration."""
+    winners = list(challenge.bids.filter(status=BidStatus.AWARDED).select_related("organization"))
+    share = (challenge.bounty / len(winners)).quantize(Decimal("0.01")) if winners else None
+    for bid in winners:
+        deal = deal_start(
+            user=user,
+            origin=DealOrigin.CHALLENGE,
+            seller=bid.organization,
+            buyer=challenge.organization,
+            kind=DealKind.DEVELOPMENT,
+            demand=challenge.demand,
+            amount=share,
+            title=challenge.title,
+            bid=bid,
+        )
+        deal.signed_on = timezone.localdate()
+        DEAL_LIFECYCLE.apply(deal, DealStage.SIGNED, actor=user, update_fields=["signed_on"])
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from demands.api_challenges import (
     PledgeViewSet,
     PooledProcurementViewSet,
 )
+from marketplace.api.deals import ContractViewSet, DealPaymentViewSet, DealViewSet
 from marketplace.api.evaluation import EvaluationRoundViewSet
 from marketplace.api.matching import AchievementMatchViewSet, DemandMatchViewSet, FreeTextMatchViewSet
 from marketplace.api.search import FavouriteViewSet, SavedSearchViewSet, SearchViewSet
@@ -48,6 +49,9 @@ router.register(
 )
 router.register("pooled-procurements", PooledProcurementViewSet, basename="pooled-procurement")
 router.register(r"pooled-procurements/(?P<pool_pk>[0-9]+)/pledges", PledgeViewSet, basename="pledge")
+router.register("deals", DealViewSet, basename="deal")
+router.register(r"deals/(?P<deal_pk>[0-9]+)/payments", DealPaymentViewSet, basename="deal-payment")
+router.register("contracts", ContractViewSet, basename="contract")
 
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="v1")),

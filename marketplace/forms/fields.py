@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
@@ -103,3 +105,33 @@ class IndustryFieldsField(forms.ModelMultipleChoiceField):
         return CallableChoiceIterator(self._grouped_choices)
 
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
+
+
+class IndustryFieldField(forms.ModelChoiceField):
+    """One industry field, as a select grouped under the top-level fields."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", IndustryField.objects.filter(is_active=True))
+        kwargs.setdefault("label", _("Industry field"))
+        super().__init__(**kwargs)
+
+    def _grouped_choices(self):
+        return [("", self.empty_label or ""), *IndustryFieldsField._grouped_choices()]
+
+    def _get_choices(self):
+        return CallableChoiceIterator(self._grouped_choices)
+
+    choices = property(_get_choices, forms.ChoiceField.choices.fset)
+
+
+def wan_field(label, *, required=True, min_value=Decimal("0.01"), help_text=""):
+    """An amount entered in 万元 (two decimals); convert with marketplace.money.to_yuan."""
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=min_value,
+        max_digits=12,
+        decimal_places=2,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )

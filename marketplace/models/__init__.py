@@ -1,6 +1,7 @@
 """Models of the shared core. One module per concern; import from marketplace.models."""
 
 from .accounts import User
+from .deals import ContractParty, ContractRegistration, Deal, DealPayment, RegistrationSequence
 from .evaluation import Assignment, Criterion, EvaluationRound, EvaluationSubject, ExpertProfile, Score, ScoreComment
 from .files import PrivateFile
 from .mail import OutgoingMail
@@ -14,7 +15,11 @@ from .transitions import TransitionLog
 
 __all__ = [
     "Assignment",
+    "ContractParty",
+    "ContractRegistration",
     "Criterion",
+    "Deal",
+    "DealPayment",
     "EvaluationRound",
     "EvaluationSubject",
     "ExpertProfile",
@@ -30,6 +35,7 @@ __all__ = [
     "OutgoingMail",
     "PrivateFile",
     "Region",
+    "RegistrationSequence",
     "SavedSearch",
     "SavedSearchHit",
     "Score",

@@ -59,6 +59,13 @@ def bureau_reviewers():
     ).distinct()
 
 
+def bureau_registrars():
+    """Active users who register technology contracts (registrars and administrators)."""
+    return User.objects.filter(
+        is_active=True, groups__name__in=[StaffGroup.REGISTRAR, StaffGroup.ADMINISTRATOR]
+    ).distinct()
+
+
 def organization_admins(organization: Organization):
     return User.objects.filter(
         is_active=True, memberships__organization=organization, memberships__role=MembershipRole.ADMIN
