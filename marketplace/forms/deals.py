@@ -200,15 +200,6 @@ class RegistrationForm(MarketForm):
         }
 
 
-class RegistrarForm(MarketForm):
-    """What the registrar sets when registering: the technology transaction amount."""
-
-    technology_amount_wan = wan_field(
-        _("Technology transaction amount (10,000 yuan)"),
-        help_text=_("The part of the contract amount that is technology; at most the contract amount."),
-    )
-
-
 STAGE_ACTIONS = {
     DealStage.NEGOTIATING: _("Start negotiating"),
     DealStage.PERFORMING: _("Start performing"),

@@ -134,14 +134,17 @@ def _log_start(obj, field: str, status: str, actor) -> None:
     )
 
 
-def deal_recipients(deal: Deal, *, sides: Iterable[Organization] | None = None) -> list[User]:
-    """Who hears about a deal: the administrators of its sides (or of `sides`) and its starter."""
+def deal_recipients(deal: Deal, *, sides: Iterable[Organization] | None = None, actor=None) -> list[User]:
+    """Who hears about a deal: the administrators of its sides (or of `sides`) and its starter
+    when a member of one of those, never the person who acted."""
+    sides = list(sides) if sides is not None else [deal.seller, deal.buyer]
     recipients: list[User] = []
-    for organization in sides if sides is not None else (deal.seller, deal.buyer):
+    for organization in sides:
         recipients.extend(organization_admins(organization))
-    if deal.created_by_id and deal.created_by.is_active:
-        recipients.append(deal.created_by)
-    return recipients
+    starter = deal.created_by
+    if starter is not None and starter.is_active and starter.memberships.filter(organization__in=sides).exists():
+        recipients.append(starter)
+    return [user for user in recipients if actor is None or user.pk != actor.pk]
 
 
 def _other_side(deal: Deal, user: User) -> list[Organization]:
@@ -198,7 +201,7 @@ def deal_start(
         raise ValidationError(_("A deal has already been started from here.")) from exc
     _log_start(deal, "stage", deal.stage, user)
     notify(
-        users=deal_recipients(deal, sides=_other_side(deal, user)),
+        users=deal_recipients(deal, sides=_other_side(deal, user), actor=user),
         kind="deal.started",
         title=_("A deal was started: “%(title)s”") % {"title": deal.title},
         body=_("%(seller)s (seller) and %(buyer)s (buyer).") % {"seller": seller, "buyer": buyer},
@@ -281,7 +284,7 @@ def _move(deal: Deal, user: User, target: str, *, reason: str = "", update_field
     _require(user, "marketplace.change_deal", deal)
     DEAL_LIFECYCLE.apply(deal, target, actor=user, reason=reason, update_fields=update_fields)
     notify(
-        users=deal_recipients(deal, sides=_other_side(deal, user)),
+        users=deal_recipients(deal, sides=_other_side(deal, user), actor=user),
         kind="deal.stage",
         title=_("The deal “%(title)s” is now: %(stage)s") % {"title": deal.title, "stage": deal.get_stage_display()},
         body=reason,
