@@ -621,7 +621,8 @@ def registration_register(
     registered, its achievement is marked transferred (or the license counted) and its demand
     solved, and the parties are notified."""
     _require(registrar, "marketplace.register_contractregistration", registration)
-    registration = ContractRegistration.objects.select_for_update().get(pk=registration.pk)
+    # REGISTRATION_LIFECYCLE.apply locks the row and re-checks the status; a refusal there
+    # rolls back the number taken below with everything else.
     if technology_amount is None or technology_amount <= 0:
         raise ValidationError({"technology_amount": _("Enter the technology transaction amount.")})
     if registration.total_amount is not None and technology_amount > registration.total_amount:
