@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.enums import ContractCategory, ContractSubtype, DealKind, DealStage, LegalEntityKind, PartyRole
@@ -100,30 +102,6 @@ class RegistrationForm(MarketForm):
     def __init__(self, *args, has_contract_file: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_contract_file = has_contract_file
-        for role, prefix in PARTY_PREFIXES.items():
-            required = role != PartyRole.INTERMEDIARY
-            label = PartyRole(role).label
-            self.fields[f"{prefix}_name"] = forms.CharField(
-                label=_("%(role)s: name") % {"role": label}, max_length=100, required=required
-            )
-            self.fields[f"{prefix}_uscc"] = forms.CharField(
-                label=_("%(role)s: unified social credit code") % {"role": label},
-                max_length=18,
-                required=required,
-                validators=[validate_uscc],
-            )
-            self.fields[f"{prefix}_region"] = RegionField(
-                label=_("%(role)s: region") % {"role": label}, required=required
-            )
-            self.fields[f"{prefix}_legal_entity_kind"] = forms.ChoiceField(
-                label=_("%(role)s: legal form") % {"role": label},
-                choices=[("", "---------"), *LegalEntityKind.choices],
-                required=required,
-            )
-            for name in ("name", "uscc", "region", "legal_entity_kind"):
-                self.fields[f"{prefix}_{name}"].error_messages["required"] = _(
-                    "The %(role)s needs this for the registration."
-                ) % {"role": label}
 
     def party_groups(self) -> list[tuple[str, list]]:
         """(label, bound fields) of each party, for the template."""
@@ -198,6 +176,39 @@ class RegistrationForm(MarketForm):
             "parties": parties,
             "signed_contract": data.get("signed_contract") or None,
         }
+
+
+def _required_message(role: str):
+    # Lazy: translated when shown, in the request's language, not at import.
+    return lazy(
+        lambda: gettext("The %(role)s needs this for the registration.") % {"role": PartyRole(role).label}, str
+    )()
+
+
+def _party_fields() -> dict:
+    """The four fields of each party (seller and buyer required, the intermediary optional),
+    labelled briefly: the form shows them under the party's heading."""
+    fields = {}
+    for role, prefix in PARTY_PREFIXES.items():
+        required = role != PartyRole.INTERMEDIARY
+        party_fields = {
+            "name": forms.CharField(label=pgettext_lazy("party", "Name"), max_length=100, required=required),
+            "uscc": forms.CharField(
+                label=_("Unified social credit code"), max_length=18, required=required, validators=[validate_uscc]
+            ),
+            "region": RegionField(label=_("Region"), required=required),
+            "legal_entity_kind": forms.ChoiceField(
+                label=_("Legal form"), choices=[("", "---------"), *LegalEntityKind.choices], required=required
+            ),
+        }
+        for name, field in party_fields.items():
+            field.error_messages["required"] = _required_message(role)
+            fields[f"{prefix}_{name}"] = field
+    return fields
+
+
+# Added to the declared fields so the form's widgets get their classes like every other field.
+RegistrationForm.base_fields.update(_party_fields())
 
 
 STAGE_ACTIONS = {

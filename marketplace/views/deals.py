@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.enums import DealStage, PartyRole, RegistrationStatus
@@ -34,10 +35,10 @@ from marketplace.services import deals as services
 PAGE_SIZE = 20
 # What a registration's history shows in the deal's timeline.
 REGISTRATION_EVENTS = {
-    RegistrationStatus.SUBMITTED: _("Registration submitted"),
-    RegistrationStatus.ACCEPTED: _("Registration accepted"),
-    RegistrationStatus.RETURNED: _("Registration returned"),
-    RegistrationStatus.REGISTERED: _("Contract registered"),
+    RegistrationStatus.SUBMITTED: gettext_lazy("Registration submitted"),
+    RegistrationStatus.ACCEPTED: gettext_lazy("Registration accepted"),
+    RegistrationStatus.RETURNED: gettext_lazy("Registration returned"),
+    RegistrationStatus.REGISTERED: gettext_lazy("Registration number issued"),
 }
 
 

@@ -41,7 +41,9 @@ def page(_browser, live_server):
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console", lambda message: errors.append(f"{page.url}: {message.text}") if message.type == "error" else None
+    )
     page.on(
         "response",
         lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None,
