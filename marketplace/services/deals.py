@@ -601,6 +601,7 @@ def registration_return(*, registration: ContractRegistration, registrar: User, 
     return registration
 
 
+@transaction.atomic
 def next_registration_number(year: int) -> str:
     """The next registration number of the year: year, the market's region code and a serial
     (e.g. 2026370200000001). The year's row is locked, so concurrent registrations never share

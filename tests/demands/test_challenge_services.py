@@ -1,13 +1,11 @@
 """Open challenges and pooled procurement: lifecycle, blind review, beat jobs, and the award
 and pledge races on PostgreSQL with real threads."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -43,6 +41,7 @@ from marketplace.models import EvaluationRound, IndustryField, Membership, Notif
 from marketplace.rules import forget_membership_roles
 from marketplace.selectors import transitions_for
 from marketplace.services.evaluation import eligible_experts, present_subject, round_draw
+from tests.concurrency import postgresql_only, run_together
 from tests.factories.challenges import BidFactory, ChallengeFactory
 from tests.factories.demands import DemandFactory
 from tests.factories.marketplace import ExpertProfileFactory, MembershipFactory, OrganizationFactory, UserFactory
@@ -358,34 +357,7 @@ def test_pools_lapse_at_the_deadline_and_release_pledges(issuer, issuer_admin):
     assert pools_lapse(now=timezone.now() + timedelta(days=31)) == 0
 
 
-# Races on PostgreSQL (real row locks; SQLite serialises writers and has no SELECT … FOR UPDATE)
-
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row-lock races need PostgreSQL (CI's first pass)"
-)
-
-
-def _run_together(functions):
-    barrier = threading.Barrier(len(functions))
-    results = []
-
-    def run(function):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results.append(function())
-        except (ValidationError, PermissionDenied) as exc:
-            results.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(function,)) for function in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+# Races on PostgreSQL
 
 
 @postgresql_only
@@ -396,7 +368,7 @@ def test_two_simultaneous_awards_never_both_succeed(issuer, issuer_admin, review
         # Organization names are unique: new bidders each attempt.
         challenge, (first, second) = _awardable(issuer, issuer_admin, reviewer, bidder_prefix=f"第{attempt}轮投标单位")
 
-        results = _run_together(
+        results = run_together(
             [
                 lambda b=first, pk=challenge.pk: challenge_award(
                     challenge=Challenge.objects.get(pk=pk), user=reviewer, bids=[b]
@@ -420,7 +392,7 @@ def test_concurrent_pledges_add_up_exactly_and_fund_once(issuer, issuer_admin):
     pool = _pool(issuer_admin, issuer, threshold=Decimal("950"))
     members = [_enterprise_member(f"并发企业{i}") for i in range(10)]
 
-    results = _run_together(
+    results = run_together(
         [
             lambda user=user: pledge_create(
                 pool=PooledProcurement.objects.get(pk=pool.pk), user=user, amount=Decimal("100"), agreement=pdf_upload()
@@ -447,7 +419,7 @@ def test_staff_and_celery_beat_closing_one_window_together_close_it_once(issuer,
         _bid(challenge, _bidder(f"第{attempt}轮关窗投标单位"))
         later = timezone.now() + timedelta(days=31)
 
-        results = _run_together(
+        results = run_together(
             [
                 lambda pk=challenge.pk: challenge_close_bidding(challenge=Challenge.objects.get(pk=pk), user=reviewer),
                 lambda now=later: challenges_advance(now=now),

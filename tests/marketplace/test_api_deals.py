@@ -219,3 +219,30 @@ def test_contracts_lists_registered_contracts_of_the_caller(
         login(buyer_admin).get(f"{DEALS}{deal.pk}/").json()["registration"]["status"] == RegistrationStatus.REGISTERED
     )
     assert login(buyer_admin).get(f"{DEALS}{deal.pk}/").json()["stage"] == DealStage.REGISTERED
+
+
+def test_perform_and_complete_through_the_api(login, deal, seller_admin, buyer_admin):
+    services.deal_sign(deal=deal, user=seller_admin, signed_on=timezone.localdate())
+    api = login(buyer_admin)
+    assert api.post(f"{DEALS}{deal.pk}/complete/").status_code == 400  # not performing yet
+    assert api.post(f"{DEALS}{deal.pk}/perform/").json()["stage"] == "performing"
+    assert api.post(f"{DEALS}{deal.pk}/complete/").json()["stage"] == "completed"
+
+
+def test_contract_detail_is_404_to_other_organizations(login, seller_admin, foreign_user, registrar):
+    deal = DealFactory(seller=_org(seller_admin), signed=True)
+    registration = ContractRegistration.objects.create(
+        deal=deal,
+        organization=deal.seller,
+        title="已登记合同",
+        category="transfer",
+        subtype="technical_secret",
+        total_amount=Decimal(100000),
+        technology_amount=Decimal(90000),
+        status=RegistrationStatus.REGISTERED,
+        registration_number="2026370200009999",
+        registered_at=timezone.now(),
+    )
+    assert login(seller_admin).get(f"{CONTRACTS}{registration.pk}/").json()["title"] == "已登记合同"
+    assert login(registrar).get(f"{CONTRACTS}{registration.pk}/").status_code == 200
+    assert login(foreign_user).get(f"{CONTRACTS}{registration.pk}/").status_code == 404

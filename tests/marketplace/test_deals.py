@@ -28,6 +28,7 @@ from marketplace.enums import (
 from marketplace.models import ContractRegistration, Deal, Match, Notification
 from marketplace.selectors import transitions_for
 from marketplace.services import deals as services
+from tests.concurrency import postgresql_only, run_together
 from tests.factories.achievements import AchievementFactory
 from tests.factories.deals import DealFactory
 from tests.factories.demands import DemandFactory, DemandResponseFactory
@@ -419,3 +420,35 @@ def test_challenge_contract_opens_signed_deals_for_the_winners(registrar):
     )
     assert deal.amount == challenge.bounty
     assert services.registration_initial(deal)["subtype"] == ContractSubtype.COMMISSIONED_DEVELOPMENT
+
+
+# Races on PostgreSQL -----------------------------------------------------------------------
+
+
+@postgresql_only
+@pytest.mark.heavy
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_get_distinct_numbers():
+    numbers = run_together([lambda: services.next_registration_number(2030) for _ in range(6)])
+    assert sorted(numbers) == [f"2030370200{serial:06d}" for serial in range(1, 7)]
+
+
+@postgresql_only
+@pytest.mark.heavy
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_never_exceed_the_agreed_amount():
+    seller_admin = MembershipFactory(organization__kind="university", role=MembershipRole.ADMIN).user
+    deal = DealFactory(seller=_org(seller_admin), signed=True, amount=Decimal(1000))
+    results = run_together(
+        [
+            lambda: services.payment_record(
+                deal=Deal.objects.get(pk=deal.pk),
+                user=seller_admin,
+                amount=Decimal(600),
+                received_on=timezone.localdate(),
+            )
+            for _ in range(2)
+        ]
+    )
+    assert sum(isinstance(result, ValidationError) for result in results) == 1
+    assert services.paid_total(deal) == Decimal(600)
