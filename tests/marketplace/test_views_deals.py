@@ -386,3 +386,8 @@ def test_start_deal_from_a_match(login, seller_admin, buyer_admin, foreign_user)
     again = login(seller_admin).post(reverse("deals:from-match", args=[match.pk]))
     assert again.url == deal.get_absolute_url()
     assert Deal.objects.count() == 1
+
+
+def test_achievement_page_shows_its_registered_licenses(client):
+    achievement = AchievementFactory(license_count=2)
+    assert "已许可 2 次（已登记合同）" in client.get(achievement.get_absolute_url()).content.decode()
