@@ -296,6 +296,10 @@ class DealViewSet(
     def _registration(self, deal: Deal) -> ContractRegistration:
         return get_object_or_404(registrations_joined(ContractRegistration.objects.filter(deal=deal)))
 
+    def _registration_response(self, deal: Deal) -> Response:
+        """The deal's registration as stored now."""
+        return Response(RegistrationSerializer(self._registration(deal), context={"request": self.request}).data)
+
     @extend_schema(
         methods=["GET"], request=None, responses={200: RegistrationSerializer}, summary="The deal's registration"
     )
@@ -312,14 +316,14 @@ class DealViewSet(
         are read-only; sending them is ignored."""
         deal = self.get_object()
         if request.method == "GET":
-            return Response(RegistrationSerializer(self._registration(deal), context={"request": request}).data)
+            return self._registration_response(deal)
         serializer = RegistrationSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         organizations = {"seller": deal.seller, "buyer": deal.buyer}
         parties = [{**party, "organization": organizations.get(party["role"])} for party in data.pop("parties")]
         services.registration_save(deal=deal, user=request.user, parties=parties, **data)
-        return Response(RegistrationSerializer(self._registration(deal), context={"request": request}).data)
+        return self._registration_response(deal)
 
     @extend_schema(
         request={"multipart/form-data": SignedContractUploadSerializer}, responses={200: RegistrationSerializer}
@@ -341,7 +345,7 @@ class DealViewSet(
         services.registration_attach_contract(
             registration=registration, user=request.user, uploaded=serializer.validated_data["file"]
         )
-        return Response(RegistrationSerializer(self._registration(deal), context={"request": request}).data)
+        return self._registration_response(deal)
 
     @extend_schema(request=None, responses={200: RegistrationSerializer})
     @action(detail=True, methods=["post"], url_path="registration/submit", url_name="registration-submit")
@@ -349,7 +353,7 @@ class DealViewSet(
         """Submit the completed registration to the registrar."""
         deal = self.get_object()
         services.registration_submit(registration=self._registration(deal), user=request.user)
-        return Response(RegistrationSerializer(self._registration(deal), context={"request": request}).data)
+        return self._registration_response(deal)
 
 
 deal_path_parameter = OpenApiParameter("deal_pk", int, OpenApiParameter.PATH, description=_("Deal id"))

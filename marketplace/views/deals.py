@@ -114,20 +114,33 @@ def _rerender(request, deal: Deal, **forms):
     return render(request, "deals/detail.html", _detail_context(request, deal, **forms), status=400)
 
 
-@login_required
-@require_POST
-def deal_terms(request, pk: int):
+def _form_post(request, pk: int, form_class, run, success: str, form_name: str):
+    """A party's form on the deal page: valid input goes to the service `run(deal, form)`;
+    refused input re-renders the page with the form's errors (400)."""
     deal = _deal(request, pk, "marketplace.change_deal")
-    form = DealTermsForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.deal_update(deal=deal, user=request.user, **form.service_arguments())
+            run(deal, form)
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, _("The terms are saved."))
+            messages.success(request, success)
             return redirect(deal)
-    return _rerender(request, deal, terms_form=form)
+    return _rerender(request, deal, **{form_name: form})
+
+
+@login_required
+@require_POST
+def deal_terms(request, pk: int):
+    return _form_post(
+        request,
+        pk,
+        DealTermsForm,
+        lambda deal, form: services.deal_update(deal=deal, user=request.user, **form.service_arguments()),
+        _("The terms are saved."),
+        "terms_form",
+    )
 
 
 @login_required
@@ -168,17 +181,14 @@ def deal_move(request, pk: int):
 @login_required
 @require_POST
 def payment_add(request, pk: int):
-    deal = _deal(request, pk, "marketplace.change_deal")
-    form = PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.payment_record(deal=deal, user=request.user, **form.service_arguments())
-        except ValidationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("The payment is recorded."))
-            return redirect(deal)
-    return _rerender(request, deal, payment_form=form)
+    return _form_post(
+        request,
+        pk,
+        PaymentForm,
+        lambda deal, form: services.payment_record(deal=deal, user=request.user, **form.service_arguments()),
+        _("The payment is recorded."),
+        "payment_form",
+    )
 
 
 def _registration_initial(deal: Deal, registration: ContractRegistration | None) -> dict:

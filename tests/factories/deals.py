@@ -25,3 +25,8 @@ class DealFactory(DjangoModelFactory):
 
     class Params:
         signed = factory.Trait(stage=DealStage.SIGNED, signed_on=factory.Faker("past_date", start_date="-30d"))
+
+
+def organization_of(user):
+    """The one organization a test user belongs to."""
+    return user.memberships.get().organization

@@ -8,38 +8,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from marketplace.enums import DealStage, MembershipRole, PartyRole, RegistrationStatus
+from marketplace.enums import DealStage, PartyRole, RegistrationStatus
 from marketplace.models import ContractRegistration, Match
 from marketplace.services import deals as services
 from tests.factories.achievements import AchievementFactory
-from tests.factories.deals import DealFactory
+from tests.factories.deals import DealFactory, organization_of
 from tests.factories.demands import DemandFactory
-from tests.factories.marketplace import MembershipFactory, UserFactory
+from tests.factories.marketplace import UserFactory
 from tests.files import pdf_upload
 
 pytestmark = pytest.mark.django_db
 
 DEALS = "/api/v1/deals/"
 CONTRACTS = "/api/v1/contracts/"
-
-
-@pytest.fixture
-def seller_admin():
-    return MembershipFactory(organization__kind="university", role=MembershipRole.ADMIN).user
-
-
-@pytest.fixture
-def buyer_admin():
-    return MembershipFactory(organization__kind="enterprise", role=MembershipRole.ADMIN).user
-
-
-def _org(user):
-    return user.memberships.get().organization
-
-
-@pytest.fixture
-def deal(seller_admin, buyer_admin):
-    return DealFactory(seller=_org(seller_admin), buyer=_org(buyer_admin), title="膜分离技术许可")
 
 
 def _registration_body(deal, **overrides):
@@ -71,7 +52,7 @@ def _registration_body(deal, **overrides):
 def test_deals_are_listed_for_their_parties_only(login, deal, seller_admin, foreign_user, client):
     DealFactory(title="别家的交易")
     titles = [row["title"] for row in login(seller_admin).get(DEALS).json()["results"]]
-    assert titles == ["膜分离技术许可"]
+    assert titles == ["海水淡化膜技术转让"]
     assert login(foreign_user).get(DEALS).json()["results"] == []
     assert login(foreign_user).get(f"{DEALS}{deal.pk}/").status_code == 404
     assert client.get(DEALS).status_code == 403
@@ -79,11 +60,11 @@ def test_deals_are_listed_for_their_parties_only(login, deal, seller_admin, fore
 
 def test_deal_list_query_count_does_not_grow(login, seller_admin, django_assert_num_queries):
     api = login(seller_admin)
-    DealFactory(seller=_org(seller_admin))
+    DealFactory(seller=organization_of(seller_admin))
     with CaptureQueriesContext(connection) as one:
         api.get(DEALS)
     for _ in range(2):
-        deal = DealFactory(seller=_org(seller_admin), signed=True)
+        deal = DealFactory(seller=organization_of(seller_admin), signed=True)
         deal.brokers.add(UserFactory())
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(api.get(DEALS).json()["results"]) == 3
@@ -134,7 +115,7 @@ def test_brokers_read_but_cannot_move_a_deal(login, deal):
 def test_terms_patch_and_fail_with_reason(login, deal, seller_admin):
     api = login(seller_admin)
     changed = api.patch(f"{DEALS}{deal.pk}/", {"amount": "910000"}, content_type="application/json").json()
-    assert (changed["amount"], changed["title"]) == ("910000.00", "膜分离技术许可")
+    assert (changed["amount"], changed["title"]) == ("910000.00", "海水淡化膜技术转让")
     refused = api.post(f"{DEALS}{deal.pk}/fail/", {}, content_type="application/json")
     assert refused.status_code == 400
     failed = api.post(f"{DEALS}{deal.pk}/fail/", {"reason": "技术路线变更"}, content_type="application/json").json()
@@ -142,8 +123,8 @@ def test_terms_patch_and_fail_with_reason(login, deal, seller_admin):
 
 
 def test_start_a_deal_from_a_match(login, seller_admin, buyer_admin, foreign_user):
-    achievement = AchievementFactory(organization=_org(seller_admin))
-    demand = DemandFactory(organization=_org(buyer_admin))
+    achievement = AchievementFactory(organization=organization_of(seller_admin))
+    demand = DemandFactory(organization=organization_of(buyer_admin))
     match = Match.objects.create(demand=demand, achievement=achievement, score=0.7, computed_at=timezone.now())
     assert login(foreign_user).post(DEALS, {"match": match.pk}, content_type="application/json").status_code == 403
     created = login(seller_admin).post(DEALS, {"match": match.pk}, content_type="application/json")
@@ -230,7 +211,7 @@ def test_perform_and_complete_through_the_api(login, deal, seller_admin, buyer_a
 
 
 def test_contract_detail_is_404_to_other_organizations(login, seller_admin, foreign_user, registrar):
-    deal = DealFactory(seller=_org(seller_admin), signed=True)
+    deal = DealFactory(seller=organization_of(seller_admin), signed=True)
     registration = ContractRegistration.objects.create(
         deal=deal,
         organization=deal.seller,

@@ -30,31 +30,12 @@ from marketplace.selectors import transitions_for
 from marketplace.services import deals as services
 from tests.concurrency import postgresql_only, run_together
 from tests.factories.achievements import AchievementFactory
-from tests.factories.deals import DealFactory
+from tests.factories.deals import DealFactory, organization_of
 from tests.factories.demands import DemandFactory, DemandResponseFactory
 from tests.factories.marketplace import MembershipFactory, OrganizationFactory, UserFactory
 from tests.files import pdf_upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller_admin():
-    return MembershipFactory(organization__kind="university", role=MembershipRole.ADMIN).user
-
-
-@pytest.fixture
-def buyer_admin():
-    return MembershipFactory(organization__kind="enterprise", role=MembershipRole.ADMIN).user
-
-
-def _org(user):
-    return user.memberships.get().organization
-
-
-@pytest.fixture
-def deal(seller_admin, buyer_admin):
-    return DealFactory(seller=_org(seller_admin), buyer=_org(buyer_admin), created_by=buyer_admin)
 
 
 def _sign(deal, user, *, amount=Decimal("800000.00")):
@@ -80,9 +61,15 @@ def _registration(deal, user, **overrides):
 
 
 def test_inquiry_start_deal_opens_a_deal_priced_at_the_asking_price(seller_admin, buyer_admin):
-    achievement = AchievementFactory(organization=_org(seller_admin), asking_price=1_200_000, modes=["license_sole"])
+    achievement = AchievementFactory(
+        organization=organization_of(seller_admin), asking_price=1_200_000, modes=["license_sole"]
+    )
     inquiry = Inquiry.objects.create(
-        achievement=achievement, organization=_org(buyer_admin), user=buyer_admin, subject="咨询", status="answered"
+        achievement=achievement,
+        organization=organization_of(buyer_admin),
+        user=buyer_admin,
+        subject="咨询",
+        status="answered",
     )
 
     deal = inquiry_start_deal(inquiry=inquiry, user=buyer_admin)
@@ -102,8 +89,8 @@ def test_inquiry_start_deal_opens_a_deal_priced_at_the_asking_price(seller_admin
 
 
 def test_response_start_deal_makes_the_responder_the_seller(buyer_admin, seller_admin):
-    demand = DemandFactory(organization=_org(buyer_admin))
-    response = DemandResponseFactory(demand=demand, organization=_org(seller_admin), price_idea=300_000)
+    demand = DemandFactory(organization=organization_of(buyer_admin))
+    response = DemandResponseFactory(demand=demand, organization=organization_of(seller_admin), price_idea=300_000)
 
     deal = response_start_deal(response=response, user=buyer_admin)
 
@@ -121,8 +108,8 @@ def test_response_start_deal_makes_the_responder_the_seller(buyer_admin, seller_
 
 
 def test_deal_from_match_by_either_side_and_only_once(seller_admin, buyer_admin, foreign_user):
-    achievement = AchievementFactory(organization=_org(seller_admin))
-    demand = DemandFactory(organization=_org(buyer_admin))
+    achievement = AchievementFactory(organization=organization_of(seller_admin))
+    demand = DemandFactory(organization=organization_of(buyer_admin))
     match = Match.objects.create(demand=demand, achievement=achievement, score=0.8, computed_at=timezone.now())
 
     with pytest.raises(PermissionDenied):
@@ -141,7 +128,7 @@ def test_deal_from_match_by_either_side_and_only_once(seller_admin, buyer_admin,
 
 
 def test_deal_start_refuses_the_same_organization_on_both_sides(seller_admin):
-    organization = _org(seller_admin)
+    organization = organization_of(seller_admin)
     with pytest.raises(ValidationError) as caught:
         services.deal_start(
             user=seller_admin,
@@ -312,8 +299,8 @@ def test_submission_needs_the_signed_contract(deal, seller_admin):
 
 
 def test_register_issues_a_number_and_marks_the_listings(seller_admin, buyer_admin, registrar):
-    achievement = AchievementFactory(organization=_org(seller_admin))
-    demand = DemandFactory(organization=_org(buyer_admin))
+    achievement = AchievementFactory(organization=organization_of(seller_admin))
+    demand = DemandFactory(organization=organization_of(buyer_admin))
     deal = DealFactory(
         seller=achievement.organization, buyer=demand.organization, achievement=achievement, demand=demand
     )
@@ -438,7 +425,7 @@ def test_concurrent_registrations_get_distinct_numbers():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_payments_never_exceed_the_agreed_amount():
     seller_admin = MembershipFactory(organization__kind="university", role=MembershipRole.ADMIN).user
-    deal = DealFactory(seller=_org(seller_admin), signed=True, amount=Decimal(1000))
+    deal = DealFactory(seller=organization_of(seller_admin), signed=True, amount=Decimal(1000))
     results = run_together(
         [
             lambda: services.payment_record(

@@ -11,35 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from achievements.models import Inquiry
-from marketplace.enums import DealStage, MembershipRole, PartyRole, RegistrationStatus
+from marketplace.enums import DealStage, PartyRole, RegistrationStatus
 from marketplace.models import ContractRegistration, Deal, Match
 from marketplace.services import deals as services
 from tests.factories.achievements import AchievementFactory
-from tests.factories.deals import DealFactory
+from tests.factories.deals import DealFactory, organization_of
 from tests.factories.demands import DemandFactory
-from tests.factories.marketplace import MembershipFactory, UserFactory
+from tests.factories.marketplace import UserFactory
 from tests.files import pdf_upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller_admin():
-    return MembershipFactory(organization__kind="university", role=MembershipRole.ADMIN).user
-
-
-@pytest.fixture
-def buyer_admin():
-    return MembershipFactory(organization__kind="enterprise", role=MembershipRole.ADMIN).user
-
-
-def _org(user):
-    return user.memberships.get().organization
-
-
-@pytest.fixture
-def deal(seller_admin, buyer_admin):
-    return DealFactory(seller=_org(seller_admin), buyer=_org(buyer_admin), title="海水淡化膜技术转让")
 
 
 def _form_data(deal, **overrides):
@@ -95,11 +76,11 @@ def test_list_shows_deals_a_broker_is_named_on(login, deal):
 
 def test_list_query_count_does_not_grow_with_rows(login, seller_admin, django_assert_num_queries):
     client = login(seller_admin)
-    DealFactory(seller=_org(seller_admin))
+    DealFactory(seller=organization_of(seller_admin))
     with CaptureQueriesContext(connection) as one:
         client.get(reverse("deals:list"))
     for _ in range(2):
-        deal = DealFactory(seller=_org(seller_admin), signed=True)
+        deal = DealFactory(seller=organization_of(seller_admin), signed=True)
         ContractRegistration.objects.create(
             deal=deal, organization=deal.seller, title="x", category="transfer", subtype="technical_secret"
         )
@@ -108,8 +89,8 @@ def test_list_query_count_does_not_grow_with_rows(login, seller_admin, django_as
 
 
 def test_list_filters_by_stage(login, seller_admin):
-    DealFactory(seller=_org(seller_admin), title="已签约的交易", signed=True)
-    DealFactory(seller=_org(seller_admin), title="刚起步的交易")
+    DealFactory(seller=organization_of(seller_admin), title="已签约的交易", signed=True)
+    DealFactory(seller=organization_of(seller_admin), title="刚起步的交易")
     page = login(seller_admin).get(reverse("deals:list"), {"stage": "signed"}).content.decode()
     assert "已签约的交易" in page and "刚起步的交易" not in page
 
@@ -360,9 +341,13 @@ def test_deal_admin_is_readable_by_staff(login, deal, reviewer):
 
 
 def test_start_deal_from_an_inquiry_leads_to_the_deal(login, seller_admin, buyer_admin):
-    achievement = AchievementFactory(organization=_org(seller_admin))
+    achievement = AchievementFactory(organization=organization_of(seller_admin))
     inquiry = Inquiry.objects.create(
-        achievement=achievement, organization=_org(buyer_admin), user=buyer_admin, subject="问", status="answered"
+        achievement=achievement,
+        organization=organization_of(buyer_admin),
+        user=buyer_admin,
+        subject="问",
+        status="answered",
     )
     response = login(buyer_admin).post(reverse("achievements:inquiry-start-deal", args=[inquiry.pk]))
     deal = Deal.objects.get(inquiry=inquiry)
@@ -371,8 +356,8 @@ def test_start_deal_from_an_inquiry_leads_to_the_deal(login, seller_admin, buyer
 
 
 def test_start_deal_from_a_match(login, seller_admin, buyer_admin, foreign_user):
-    achievement = AchievementFactory(organization=_org(seller_admin))
-    demand = DemandFactory(organization=_org(buyer_admin))
+    achievement = AchievementFactory(organization=organization_of(seller_admin))
+    demand = DemandFactory(organization=organization_of(buyer_admin))
     match = Match.objects.create(
         demand=demand, achievement=achievement, score=0.7, computed_at=timezone.now(), demand_rank=1, achievement_rank=1
     )
