@@ -172,9 +172,9 @@ def deal_start(
     match=None,
     bid=None,
 ) -> Deal:
-    """Open a deal at the intent stage (a challenge's contract opens it signed: see
-    `deal_start_signed`). The user must belong to one of the sides or be bureau staff; the
-    other side is notified. Refuses a second live deal from the same inquiry, response or bid."""
+    """Open a deal at the intent stage. The user must belong to one of the sides or be bureau
+    staff; the demand's assigned brokers join the deal; the other side is notified. Refuses a
+    second live deal from the same inquiry, response or bid."""
     roles = market_rules.membership_roles(user)
     if not (seller.pk in roles or buyer.pk in roles or market_rules.is_bureau_staff(user)):
         raise PermissionDenied
@@ -199,6 +199,9 @@ def deal_start(
             deal.save()
     except IntegrityError as exc:
         raise ValidationError(_("A deal has already been started from here.")) from exc
+    if demand is not None:
+        # The brokers the bureau assigned to the demand follow it into the deal.
+        deal.brokers.set(demand.assigned_brokers.all())
     _log_start(deal, "stage", deal.stage, user)
     notify(
         users=deal_recipients(deal, sides=_other_side(deal, user), actor=user),

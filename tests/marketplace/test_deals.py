@@ -107,6 +107,18 @@ def test_response_start_deal_makes_the_responder_the_seller(buyer_admin, seller_
     assert deal.amount == Decimal("300000.00")
 
 
+def test_the_demands_assigned_brokers_follow_it_into_the_deal(buyer_admin, seller_admin):
+    broker = UserFactory()
+    demand = DemandFactory(organization=organization_of(buyer_admin), brokers=[broker])
+    response = DemandResponseFactory(demand=demand, organization=organization_of(seller_admin))
+
+    deal = response_start_deal(response=response, user=buyer_admin)
+
+    assert list(deal.brokers.all()) == [broker]
+    assert broker.has_perm("marketplace.view_deal", deal)
+    assert not broker.has_perm("marketplace.change_deal", deal)
+
+
 def test_deal_from_match_by_either_side_and_only_once(seller_admin, buyer_admin, foreign_user):
     achievement = AchievementFactory(organization=organization_of(seller_admin))
     demand = DemandFactory(organization=organization_of(buyer_admin))
