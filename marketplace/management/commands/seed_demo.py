@@ -15,6 +15,7 @@ STEPS = [
     "achievements.demo.seed_evaluations",
     "demands.demo.seed_demands",
     "demands.demo_challenges.seed_challenges",
+    "marketplace.demo_deals.seed_deals",
     "marketplace.demo.seed_search",  # indexes everything seeded before
     "marketplace.demo.seed_matches",  # last: matches over the whole index
 ]
