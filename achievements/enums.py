@@ -108,3 +108,32 @@ SORT_LABELS = [
     ("trl_high", _("Most mature")),
     ("popular", _("Most viewed")),
 ]
+
+
+class FeaturedIssueStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("featured issue", "Being composed")
+    PUBLISHED = "published", pgettext_lazy("featured issue", "Published")
+
+
+class DigestFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class SubscriptionStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting confirmation")
+    ACTIVE = "active", pgettext_lazy("subscription", "Active")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+
+class DeliveryStatus(models.TextChoices):
+    """queued → claimed (by a worker, in a batch) → sending (this message on the wire) → sent |
+    failed; a claim left by a dead worker goes back to queued; a message left `sending` may or may
+    not have gone out and is `ambiguous` until staff reconcile it (never resent on a guess)."""
+
+    QUEUED = "queued", pgettext_lazy("delivery", "Queued")
+    CLAIMED = "claimed", _("Claimed by a worker")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", pgettext_lazy("delivery", "Sent")
+    FAILED = "failed", pgettext_lazy("delivery", "Failed")
+    AMBIGUOUS = "ambiguous", _("Unknown: to reconcile")

@@ -17,12 +17,16 @@ from achievements.enums import (
     TRL,
     Category,
     DeclineReason,
+    DeliveryStatus,
+    DigestFrequency,
+    FeaturedIssueStatus,
     InquiryStatus,
     IPRightKind,
     IPRightStatus,
     ProblemStatus,
     Source,
     Status,
+    SubscriptionStatus,
     TransferMode,
 )
 from marketplace import rules as market_rules
@@ -332,3 +336,156 @@ class Problem(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
 
     def __str__(self) -> str:
         return self.obstacle[:40]
+
+
+# Featured achievements (好成果) and their e-mail digest ----------------------------------------
+
+
+class FeaturedIssue(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
+    """A numbered issue of the featured-achievements publication (e.g. 第 12 期) for a period,
+    composed by bureau staff from proposed candidates; public once published."""
+
+    number = models.PositiveIntegerField(_("issue number"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period until"))
+    editor_note = models.TextField(_("editor's note"), blank=True, max_length=3000)
+    status = models.CharField(
+        _("status"), max_length=20, choices=FeaturedIssueStatus.choices, default=FeaturedIssueStatus.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("composed by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("featured issue")
+        verbose_name_plural = _("featured issues")
+        ordering = ["-number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="featured_issue_period_ordered",
+                violation_error_message=_("The period must end on or after its first day."),
+            )
+        ]
+        rules_permissions = {
+            "view": achievement_rules.is_published_issue | market_rules.is_bureau_staff,
+            "add": market_rules.is_bureau_reviewer,
+            "change": market_rules.is_bureau_reviewer,
+            "delete": market_rules.is_bureau_reviewer & achievement_rules.is_draft_issue,
+            "publish": market_rules.is_bureau_reviewer,
+        }
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("achievements:featured-issue", args=[self.number])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == FeaturedIssueStatus.PUBLISHED
+
+
+class FeaturedItem(models.Model):
+    """One achievement in a featured issue, in the editor's order, with the editor's note."""
+
+    issue = models.ForeignKey(FeaturedIssue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="items")
+    achievement = models.ForeignKey(
+        Achievement, verbose_name=_("achievement"), on_delete=models.PROTECT, related_name="featured_items"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    note = models.TextField(_("editor's note"), blank=True, max_length=1000)
+
+    class Meta:
+        verbose_name = _("featured achievement")
+        verbose_name_plural = _("featured achievements")
+        ordering = ["issue", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "achievement"], name="featured_item_once_per_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue.number}·{self.position} {self.achievement}"
+
+
+class Subscription(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
+    """An e-mail address subscribed to the featured-achievements digest, with its fields of
+    interest (none: every field) and frequency. Active only once the address is confirmed
+    (double opt-in); one row per address, so subscribing again updates it."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="digest_subscriptions",
+    )
+    industry_fields = models.ManyToManyField(
+        "marketplace.IndustryField",
+        verbose_name=_("fields of interest"),
+        blank=True,
+        related_name="+",
+        help_text=_("None chosen: every field."),
+    )
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("digest subscription")
+        verbose_name_plural = _("digest subscriptions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "frequency"], name="subscription_due_idx")]
+        rules_permissions = {
+            "view": market_rules.is_own_record | market_rules.is_bureau_staff,
+            "add": market_rules.always_allow,
+            "change": market_rules.is_own_record | market_rules.is_bureau_administrator,
+            "delete": market_rules.is_bureau_administrator,
+        }
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class DigestDelivery(models.Model):
+    """The digest of one period for one subscription: the digest's outbox row. Unique per
+    (subscription, period), so planning a period twice sends nothing new; see DeliveryStatus
+    for the states and achievements/digest.py for the guarantee."""
+
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    period = models.CharField(_("digest period"), max_length=20, help_text=_("e.g. weekly-2026-W48, monthly-2026-11"))
+    email = models.EmailField(_("sent to"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED, db_index=True
+    )
+    claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("digest delivery")
+        verbose_name_plural = _("digest deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "period"], name="digest_delivery_once_per_period"),
+        ]
+        indexes = [models.Index(fields=["status", "period", "id"], name="digest_delivery_claim_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.period} → {self.email}"

@@ -71,3 +71,13 @@ view_achievement = is_public_achievement | owner_member | market_rules.is_bureau
 change_achievement = owner_member & is_editable_status
 # The institution's tech-transfer office: its administrators approve before the bureau sees it.
 approve_internally = market_rules.is_org_admin
+
+
+@rules.predicate
+def is_published_issue(user, issue) -> bool:
+    return issue is not None and issue.status == "published"
+
+
+@rules.predicate
+def is_draft_issue(user, issue) -> bool:
+    return issue is None or issue.status == "draft"
