@@ -10,11 +10,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import transaction
+from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
@@ -23,10 +26,23 @@ from import_export.formats.base_formats import CSV, XLSX
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from achievements.enums import Status
+from achievements.enums import FeaturedIssueStatus, Status
 from achievements.importing import AchievementImportError, achievements_import_file
-from achievements.models import Achievement, Completer, Inquiry, IPRight, LedgerEntry, Problem
+from achievements.models import (
+    Achievement,
+    Completer,
+    DigestDelivery,
+    FeaturedIssue,
+    FeaturedItem,
+    Inquiry,
+    IPRight,
+    LedgerEntry,
+    Problem,
+    Subscription,
+)
 from achievements.services import achievement_publish, achievement_reject
+from achievements.services_digest import delivery_mark_sent, delivery_resend
+from achievements.services_featured import issue_candidates, issue_create, issue_publish, issue_set_items
 from marketplace.admin import TransitionHistoryMixin
 from marketplace.admin_actions import apply_service, reason_action
 from marketplace.models import Message, Organization
@@ -324,3 +340,221 @@ class ProblemAdmin(ObjectPermissionsModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# Featured achievements (好成果) and their digest -------------------------------------------------
+
+
+class FeaturedItemFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if self.instance.pk and self.instance.status != FeaturedIssueStatus.DRAFT:
+            raise forms.ValidationError(_("A published issue is not changed."))
+        chosen = [
+            form.cleaned_data["achievement"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("achievement")
+        ]
+        if len({a.pk for a in chosen}) != len(chosen):
+            raise forms.ValidationError(_("An achievement appears twice in the issue."))
+        if not_public := [a.title for a in chosen if not a.is_public]:
+            raise forms.ValidationError(
+                _("Only published achievements can be featured (not: %(ids)s).") % {"ids": "、".join(not_public)}
+            )
+
+
+class FeaturedItemInline(admin.TabularInline):
+    model = FeaturedItem
+    formset = FeaturedItemFormSet
+    fields = ("position", "achievement", "note")
+    autocomplete_fields = ["achievement"]
+    extra = 3
+    ordering = ("position", "id")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.status == FeaturedIssueStatus.DRAFT
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+@admin.register(FeaturedIssue)
+class FeaturedIssueAdmin(ObjectPermissionsModelAdmin):
+    """Staff compose an issue: give the period, and the best candidates of the period come in
+    as its first items; choose, order and annotate them; publish."""
+
+    list_display = ("number", "title", "period_start", "period_end", "status", "item_count", "published_at")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    ordering = ("-number",)
+    actions = ["publish"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(items_total=Count("items"))
+
+    @admin.display(description=gettext_lazy("achievements"), ordering="items_total")
+    def item_count(self, issue):
+        return issue.items_total
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("title", "period_start", "period_end", "editor_note")
+        return ("number", "title", "period_start", "period_end", "editor_note", "status", "published_at", "candidates")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        readonly = ("number", "status", "published_at", "candidates")
+        if obj.status != FeaturedIssueStatus.DRAFT:
+            readonly += ("title", "period_start", "period_end", "editor_note")
+        return readonly
+
+    def get_inlines(self, request, obj):
+        return [FeaturedItemInline] if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            form.base_fields["title"].required = False
+            form.base_fields["title"].help_text = _("Left empty: “Featured achievements, issue N”.")
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new issue takes the next number and the period's best candidates (the service).
+        issue = issue_create(
+            user=request.user,
+            period_start=obj.period_start,
+            period_end=obj.period_end,
+            title=obj.title,
+            editor_note=obj.editor_note,
+        )
+        obj.pk, obj.number, obj.title, obj.created_at = issue.pk, issue.number, issue.title, issue.created_at
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not FeaturedItem:
+            return super().save_formset(request, form, formset, change)
+        rows = sorted(
+            (
+                (f.cleaned_data.get("position") or 0, index, f.cleaned_data["achievement"].pk, f.cleaned_data["note"])
+                for index, f in enumerate(formset.forms)
+                if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("achievement")
+            )
+        )
+        issue_set_items(issue=form.instance, user=request.user, items=[(pk, note) for _p, _i, pk, note in rows])
+        # The service replaced the rows; the admin's change message lists none individually.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        return None
+
+    @admin.display(description=gettext_lazy("candidates of the period"))
+    def candidates(self, issue):
+        chosen = set(issue.items.values_list("achievement_id", flat=True))
+        rows = [
+            (
+                candidate.achievement.pk,
+                candidate.achievement.title,
+                candidate.achievement.organization.name,
+                f"{candidate.score:.2f}",
+                "—" if candidate.evaluation_score is None else f"{candidate.evaluation_score:.1f}",
+                candidate.inquiries,
+                candidate.matches,
+                candidate.achievement.view_count,
+                "✓" if candidate.achievement.pk in chosen else "",
+            )
+            for candidate in issue_candidates(period_start=issue.period_start, period_end=issue.period_end, limit=20)
+        ]
+        if not rows:
+            return _("No achievement was published in this period.")
+        header = (
+            "ID",
+            _("title"),
+            _("owner"),
+            _("score"),
+            _("evaluation"),
+            _("inquiries"),
+            _("matches"),
+            _("views"),
+            _("in the issue"),
+        )
+        return format_html(
+            "<table><tr>{}</tr>{}</table>",
+            format_html_join("", "<th>{}</th>", ((h,) for h in header)),
+            format_html_join("", "<tr>" + "<td>{}</td>" * len(header) + "</tr>", rows),
+        )
+
+    def has_publish_permission(self, request, obj=None):
+        return request.user.has_perm("achievements.publish_featuredissue", obj)
+
+    @admin.action(description=gettext_lazy("Publish the selected issues"), permissions=["publish"])
+    def publish(self, request, queryset):
+        apply_service(
+            self,
+            request,
+            queryset.filter(status=FeaturedIssueStatus.DRAFT),
+            lambda issue: issue_publish(issue=issue, user=request.user),
+            done_message=_("%(count)s issues published."),
+        )
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ObjectPermissionsModelAdmin):
+    list_display = ("email", "status", "frequency", "user", "confirmed_at", "created_at")
+    list_filter = ("status", "frequency")
+    search_fields = ("email", "user__username")
+    list_select_related = ["user"]
+    readonly_fields = ("email", "user", "status", "confirmed_at", "unsubscribed_at", "created_at", "updated_at")
+    fields = (*readonly_fields[:2], "frequency", "industry_fields", *readonly_fields[2:])
+    filter_horizontal = ["industry_fields"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(ObjectPermissionsModelAdmin):
+    """Every digest message: filter by status to see failures and the ambiguous ones left by a
+    worker that died mid-send (look their Message-ID up in the mail server's log, then mark them
+    sent or send them again)."""
+
+    list_display = ("period", "email", "status", "attempts", "sent_at", "message_id", "last_error")
+    list_filter = ("status", "period")
+    search_fields = ("email", "message_id")
+    readonly_fields = [f.name for f in DigestDelivery._meta.fields]
+    actions = ["resend", "mark_sent"]
+    ordering = ("-created_at", "-id")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(
+        description=gettext_lazy("Send the selected failed or unknown deliveries again"), permissions=["change"]
+    )
+    def resend(self, request, queryset):
+        resent = []
+        apply_service(
+            self,
+            request,
+            queryset,
+            lambda delivery: resent.append(delivery_resend(delivery=delivery)),
+            done_message=_("%(count)s deliveries queued again."),
+        )
+        if resent:
+            from achievements.tasks import send_digest_batch
+
+            transaction.on_commit(send_digest_batch.delay, robust=True)
+
+    @admin.action(
+        description=gettext_lazy("Mark the selected unknown deliveries as sent (found in the mail log)"),
+        permissions=["change"],
+    )
+    def mark_sent(self, request, queryset):
+        apply_service(
+            self,
+            request,
+            queryset,
+            lambda delivery: delivery_mark_sent(delivery=delivery),
+            done_message=_("%(count)s deliveries marked sent."),
+        )

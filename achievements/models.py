@@ -388,7 +388,7 @@ class FeaturedIssue(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase)
         return self.status == FeaturedIssueStatus.PUBLISHED
 
 
-class FeaturedItem(models.Model):
+class FeaturedItem(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     """One achievement in a featured issue, in the editor's order, with the editor's note."""
 
     issue = models.ForeignKey(FeaturedIssue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="items")
@@ -405,6 +405,12 @@ class FeaturedItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "achievement"], name="featured_item_once_per_issue"),
         ]
+        rules_permissions = {
+            "view": market_rules.is_bureau_staff,
+            "add": market_rules.is_bureau_reviewer,
+            "change": market_rules.is_bureau_reviewer,
+            "delete": market_rules.is_bureau_reviewer,
+        }
 
     def __str__(self) -> str:
         return f"{self.issue.number}·{self.position} {self.achievement}"
@@ -456,7 +462,7 @@ class Subscription(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
         return self.email
 
 
-class DigestDelivery(models.Model):
+class DigestDelivery(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     """The digest of one period for one subscription: the digest's outbox row. Unique per
     (subscription, period), so planning a period twice sends nothing new; see DeliveryStatus
     for the states and achievements/digest.py for the guarantee."""
@@ -486,6 +492,13 @@ class DigestDelivery(models.Model):
             models.UniqueConstraint(fields=["subscription", "period"], name="digest_delivery_once_per_period"),
         ]
         indexes = [models.Index(fields=["status", "period", "id"], name="digest_delivery_claim_idx")]
+        # Staff read them and resend or reconcile through the admin's actions (services).
+        rules_permissions = {
+            "view": market_rules.is_bureau_staff,
+            "add": market_rules.always_deny,
+            "change": market_rules.is_bureau_reviewer,
+            "delete": market_rules.always_deny,
+        }
 
     def __str__(self) -> str:
         return f"{self.period} → {self.email}"

@@ -116,7 +116,14 @@ def subscription_request(
         raise ValidationError({"frequency": _("Choose weekly or monthly.")})
     subscription, _created = Subscription.objects.select_for_update().get_or_create(email=email)
     subscription.frequency = frequency
-    if user is not None and user.is_authenticated and subscription.user_id is None:
+    # The subscription joins the account only for the account's own address: a logged-in user
+    # subscribing someone else's address must not be able to manage it from the workspace.
+    if (
+        user is not None
+        and user.is_authenticated
+        and subscription.user_id is None
+        and (user.email or "").strip().lower() == email
+    ):
         subscription.user = user
     if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         subscription.status = SubscriptionStatus.PENDING
@@ -136,6 +143,12 @@ def subscription_request(
             },
         )
     return subscription
+
+
+def confirmation_target(token: str) -> Subscription:
+    """The subscription a confirmation link names, changing nothing (the page that asks the
+    reader to press “confirm”, so a mail scanner following links confirms nothing)."""
+    return _subscription_for(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
 
 
 @transaction.atomic

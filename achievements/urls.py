@@ -1,6 +1,6 @@
 from django.urls import path
 
-from achievements import views
+from achievements import feeds, views, views_featured
 
 app_name = "achievements"
 
@@ -30,4 +30,21 @@ urlpatterns = [
     path("workspace/inquiries/<int:pk>/start-deal/", views.inquiry_start_deal, name="inquiry-start-deal"),
     path("workspace/reports/", views.report, name="report"),
     path("workspace/reports/monthly.xlsx", views.report_xlsx, name="report-xlsx"),
+    # Featured achievements (好成果) and their e-mail digest.
+    path("featured/", views_featured.archive, name="featured"),
+    path("featured/rss/", feeds.FeaturedRssFeed(), name="featured-rss"),
+    path("featured/atom/", feeds.FeaturedAtomFeed(), name="featured-atom"),
+    path("featured/<int:number>/", views_featured.issue_detail, name="featured-issue"),
+    path("featured/<int:number>/print/", views_featured.issue_print, name="featured-print"),
+    path("featured/<int:number>.pdf", views_featured.issue_pdf, name="featured-pdf"),
+    path("featured/subscribe/", views_featured.subscribe, name="subscribe"),
+    path("featured/confirm/<str:token>/", views_featured.subscription_confirm, name="subscription-confirm"),
+    path("featured/unsubscribe/<str:token>/", views_featured.unsubscribe, name="unsubscribe"),
+    path("workspace/subscriptions/", views_featured.subscriptions, name="subscriptions"),
+    path("workspace/subscriptions/<int:pk>/", views_featured.subscription_update, name="subscription-update"),
+    path(
+        "workspace/subscriptions/<int:pk>/unsubscribe/",
+        views_featured.subscription_cancel,
+        name="subscription-cancel",
+    ),
 ]

@@ -39,6 +39,7 @@ class NavItem:
 PUBLIC_NAV = (
     NavItem("home", _("Home")),
     NavItem("achievements:list", _("Achievements")),
+    NavItem("achievements:featured", _("Featured achievements")),
     NavItem("demands:list", _("Demands")),
     NavItem("demands:challenges", _("Open challenges")),
     NavItem("demands:pools", _("Pooled R&D")),
@@ -64,6 +65,7 @@ WORKSPACE_NAV = (
     NavItem("workspace:members", _("Members"), frozenset({MEMBER})),
     NavItem("workspace:favourites", _("Favourites"), None),
     NavItem("workspace:saved-searches", _("Saved searches"), None),
+    NavItem("achievements:subscriptions", _("Digest subscriptions"), None),
     NavItem("evaluation:list", _("My evaluations"), frozenset({EXPERT})),
     NavItem("evaluation:profile", _("Expert profile"), frozenset({EXPERT})),
     NavItem("profile", _("My account"), None),

@@ -222,6 +222,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "achievements.send_freshness_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # The featured-achievements digest: weekly on Monday, monthly on the 1st, 07:00 (Asia/Shanghai).
+    "achievements.run_weekly_digest": {
+        "task": "achievements.run_digest",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+        "args": ("weekly",),
+    },
+    "achievements.run_monthly_digest": {
+        "task": "achievements.run_digest",
+        "schedule": crontab(day_of_month=1, hour=7, minute=0),
+        "args": ("monthly",),
+    },
+    "achievements.sweep_digests": {
+        "task": "achievements.sweep_digests",
+        "schedule": timedelta(minutes=5),
+    },
     "achievements.archive_stale": {
         "task": "achievements.archive_stale",
         "schedule": crontab(hour=2, minute=30),

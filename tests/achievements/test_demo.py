@@ -109,3 +109,25 @@ def test_demo_plan_is_reproducible():
     second = [(entry["owner"], entry["state"], entry["row"].values) for entry in _plan(random.Random(SEED))]
 
     assert first == second
+
+
+def test_seed_demo_publishes_featured_issues_and_gives_send_digests_work():
+    from django.core import mail
+
+    from achievements.enums import FeaturedIssueStatus, SubscriptionStatus
+    from achievements.models import FeaturedIssue, Subscription
+
+    call_command("seed_demo")
+
+    issues = list(FeaturedIssue.objects.order_by("number"))
+    assert [issue.number for issue in issues] == [1, 2, 3]
+    assert all(issue.status == FeaturedIssueStatus.PUBLISHED and issue.items.exists() for issue in issues)
+    assert [i.published_at for i in issues] == sorted(i.published_at for i in issues)
+    assert Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).count() == 5
+
+    mail.outbox.clear()
+    call_command("send_digests")
+    assert len(mail.outbox) == 5
+    assert all(issues[-1].title in message.subject for message in mail.outbox)
+    call_command("send_digests")
+    assert len(mail.outbox) == 5

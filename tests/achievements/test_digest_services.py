@@ -1,0 +1,322 @@
+"""Featured issues (candidates, composing, publishing) and the digest: subscriptions, planning,
+sending, failures and the recovery of what dead workers left."""
+
+import smtplib
+from datetime import date, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail, signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from achievements.enums import DeliveryStatus, FeaturedIssueStatus, SubscriptionStatus
+from achievements.models import DigestDelivery, Inquiry, Subscription
+from achievements.services_digest import (
+    CONFIRM_SALT,
+    DigestPeriod,
+    confirmation_token,
+    delivery_mark_sent,
+    delivery_resend,
+    digest_claim,
+    digest_plan,
+    digest_send_all,
+    digest_send_claimed,
+    digest_sweep,
+    subscription_confirm,
+    subscription_request,
+    subscription_unsubscribe,
+    unsubscribe_token,
+)
+from achievements.services_featured import issue_candidates, issue_create, issue_publish, issue_set_items
+from marketplace.enums import StaffGroup
+from marketplace.models import IndustryField, Match, OutgoingMail
+from tests.factories.achievements import AchievementFactory
+from tests.factories.demands import DemandFactory
+from tests.factories.marketplace import OrganizationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 11, 23)  # a Monday
+
+
+def _at(day: date, hour: int = 10):
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
+
+
+@pytest.fixture
+def editor():
+    return UserFactory(username="editor", staff_groups=[StaffGroup.REVIEWER])
+
+
+def _field(code):
+    return IndustryField.objects.get(code=code)
+
+
+def _active(email, *codes, frequency="weekly"):
+    subscription = Subscription.objects.create(email=email, frequency=frequency, status=SubscriptionStatus.ACTIVE)
+    subscription.industry_fields.set(IndustryField.objects.filter(code__in=codes))
+    return subscription
+
+
+# Candidates and issues ---------------------------------------------------------------------------
+
+
+def test_candidates_are_ranked_by_evaluation_inquiries_matches_and_views():
+    AchievementFactory(title="安静的成果", published_at=_at(DAY - timedelta(days=3)), view_count=1)
+    asked = AchievementFactory(title="被咨询的成果", published_at=_at(DAY - timedelta(days=2)), view_count=10)
+    buyer = OrganizationFactory()
+    for number in range(5):
+        Inquiry.objects.create(achievement=asked, organization=buyer, subject=f"问{number}")
+    matched = AchievementFactory(title="被匹配的成果", published_at=_at(DAY - timedelta(days=4)))
+    for _ in range(2):
+        Match.objects.create(
+            demand=DemandFactory(), achievement=matched, score=0.7, computed_at=timezone.now(), demand_rank=1
+        )
+    AchievementFactory(title="上个月的成果", published_at=_at(DAY - timedelta(days=40)))
+
+    candidates = issue_candidates(period_start=DAY - timedelta(days=7), period_end=DAY)
+
+    assert [c.achievement.title for c in candidates] == ["被咨询的成果", "被匹配的成果", "安静的成果"]
+    assert candidates[0].inquiries == 5 and candidates[0].signals["inquiries"] == 1.0
+    assert candidates[1].matches == 2 and candidates[1].signals["matches"] == pytest.approx(0.4)
+    assert candidates[2].signals["views"] == pytest.approx(0.1)
+
+
+def test_issue_create_numbers_issues_and_proposes_candidates(editor):
+    AchievementFactory(title="本期成果", published_at=_at(DAY - timedelta(days=1)))
+    first = issue_create(user=editor, period_start=DAY - timedelta(days=7), period_end=DAY)
+    second = issue_create(user=editor, period_start=DAY, period_end=DAY + timedelta(days=7), title="青岛好成果 第2期")
+    assert (first.number, second.number) == (1, 2)
+    assert first.title == "好成果 第 1 期"
+    assert [item.achievement.title for item in first.items.all()] == ["本期成果"]
+    assert not second.items.exists()
+
+
+def test_only_staff_compose_and_a_published_issue_is_frozen(editor):
+    with pytest.raises(PermissionDenied):
+        issue_create(user=UserFactory(), period_start=DAY, period_end=DAY)
+    with pytest.raises(ValidationError):
+        issue_create(user=editor, period_start=DAY, period_end=DAY - timedelta(days=1))
+    issue = issue_create(user=editor, period_start=DAY - timedelta(days=7), period_end=DAY)
+    with pytest.raises(ValidationError):
+        issue_publish(issue=issue, user=editor)  # no items
+    first, second = AchievementFactory(), AchievementFactory()
+    draft = AchievementFactory(draft=True)
+    with pytest.raises(ValidationError):
+        issue_set_items(issue=issue, user=editor, items=[(draft.pk, "")])
+    issue_set_items(issue=issue, user=editor, items=[(second.pk, "推荐"), (first.pk, "")])
+    assert [(i.achievement, i.position, i.note) for i in issue.items.all()] == [(second, 1, "推荐"), (first, 2, "")]
+    issue_publish(issue=issue, user=editor)
+    issue.refresh_from_db()
+    assert issue.status == FeaturedIssueStatus.PUBLISHED and issue.published_at is not None
+    with pytest.raises(ValidationError):
+        issue_set_items(issue=issue, user=editor, items=[(first.pk, "")])
+
+
+# Subscriptions ---------------------------------------------------------------------------------
+
+
+def test_subscribing_sends_a_confirmation_and_confirming_activates():
+    subscription = subscription_request(
+        email=" Zhang@Example.CN ", frequency="weekly", industry_fields=[_field("marine")]
+    )
+    assert (subscription.email, subscription.status) == ("zhang@example.cn", SubscriptionStatus.PENDING)
+    confirmation = OutgoingMail.objects.get(to="zhang@example.cn", purpose="digest-confirm")
+    token = confirmation_token(subscription)
+    assert token in confirmation.body_text
+    subscription_confirm(token=token)
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.ACTIVE and subscription.confirmed_at is not None
+
+
+def test_subscribing_again_updates_the_one_row():
+    subscription_request(email="li@example.cn", frequency="weekly", industry_fields=[_field("marine")])
+    subscription_request(email="LI@example.cn", frequency="monthly", industry_fields=[_field("hydrogen")])
+    subscription = Subscription.objects.get()
+    assert subscription.frequency == "monthly"
+    assert [f.code for f in subscription.industry_fields.all()] == ["hydrogen"]
+
+
+def test_bad_input_is_refused_with_a_message_and_changes_nothing():
+    with pytest.raises(ValidationError) as caught:
+        subscription_request(email="not-an-address", frequency="weekly")
+    assert "email" in caught.value.message_dict
+    with pytest.raises(ValidationError):
+        subscription_request(email="ok@example.cn", frequency="daily")
+    assert not Subscription.objects.exists()
+
+
+def test_forged_and_expired_tokens_are_refused():
+    subscription = subscription_request(email="wang@example.cn", frequency="weekly")
+    with pytest.raises(ValidationError, match="链接无效"):
+        subscription_confirm(token=confirmation_token(subscription) + "x")
+    with pytest.raises(ValidationError, match="链接无效"):
+        subscription_confirm(token=unsubscribe_token(subscription))  # the other purpose's token
+    with mock.patch("django.core.signing.time.time", return_value=timezone.now().timestamp() - 8 * 86400):
+        expired = signing.dumps({"s": subscription.pk, "e": subscription.email}, salt=CONFIRM_SALT, compress=True)
+    with pytest.raises(ValidationError) as caught:
+        subscription_confirm(token=expired)
+    assert caught.value.code == "expired"
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.PENDING
+
+
+def test_unsubscribe_link_needs_no_login_and_drops_queued_deliveries():
+    subscription = _active("chen@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    subscription_unsubscribe(token=unsubscribe_token(subscription))
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.UNSUBSCRIBED
+    assert not subscription.deliveries.exists()
+
+
+# Planning and content -------------------------------------------------------------------------
+
+
+def test_plan_is_once_per_subscription_and_period():
+    for number in range(3):
+        _active(f"s{number}@example.cn")
+    _active("monthly@example.cn", frequency="monthly")
+    Subscription.objects.create(email="pending@example.cn", frequency="weekly")
+
+    period, queued = digest_plan(frequency="weekly", day=DAY)
+    again, queued_again = digest_plan(frequency="weekly", day=DAY + timedelta(days=2))
+
+    assert period.key == again.key == "weekly-2026-W48"
+    assert queued == queued_again == 3
+    assert DigestDelivery.objects.count() == 3
+
+
+def test_periods_and_windows():
+    weekly = DigestPeriod.of("weekly", DAY)
+    assert (weekly.key, weekly.window_start, weekly.window_end) == ("weekly-2026-W48", date(2026, 11, 16), DAY)
+    monthly = DigestPeriod.of("monthly", date(2026, 12, 1))
+    assert (monthly.key, monthly.window_start) == ("monthly-2026-12", date(2026, 11, 1))
+
+
+def _published_issue(editor, *achievements):
+    issue = issue_create(user=editor, period_start=DAY - timedelta(days=7), period_end=DAY, propose=0)
+    issue_set_items(issue=issue, user=editor, items=[(a.pk, f"编者按{a.pk}") for a in achievements])
+    return issue_publish(issue=issue, user=editor)
+
+
+def test_digest_holds_the_issue_and_new_achievements_in_the_subscribers_fields(editor):
+    marine = AchievementFactory(
+        title="海洋牧场监测浮标", fields=["marine-equipment"], published_at=_at(DAY - timedelta(days=20))
+    )
+    battery = AchievementFactory(
+        title="固态电池电解质", fields=["new-energy-batteries"], published_at=_at(DAY - timedelta(days=20))
+    )
+    _published_issue(editor, marine, battery)
+    AchievementFactory(title="新的海洋生物酶", fields=["marine-biology"], published_at=_at(DAY - timedelta(days=2)))
+    AchievementFactory(title="新的氢能催化剂", fields=["hydrogen"], published_at=_at(DAY - timedelta(days=2)))
+    AchievementFactory(title="太早的海洋成果", fields=["marine-biology"], published_at=_at(DAY - timedelta(days=30)))
+    _active("sea@example.cn", "marine")  # a top-level field stands for its sub-fields
+    _active("all@example.cn")
+
+    digest_plan(frequency="weekly", day=DAY)
+    assert digest_send_all(worker="test")["sent"] == 2
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    sea = by_address["sea@example.cn"]
+    assert "海洋牧场监测浮标" in sea.body and "新的海洋生物酶" in sea.body
+    assert "固态电池电解质" not in sea.body and "新的氢能催化剂" not in sea.body
+    assert "太早的海洋成果" not in sea.body
+    html = sea.alternatives[0][0]
+    assert "海洋牧场监测浮标" in html and "style=" in html
+    everything = by_address["all@example.cn"].body
+    assert all(title in everything for title in ("海洋牧场监测浮标", "固态电池电解质", "新的氢能催化剂"))
+    subscription = Subscription.objects.get(email="sea@example.cn")
+    assert sea.extra_headers["Message-ID"] == f"<digest.weekly-2026-W48.{subscription.pk}@127.0.0.1>"
+    assert (
+        sea.extra_headers["List-Unsubscribe"]
+        == f"<http://127.0.0.1:8000/featured/unsubscribe/{unsubscribe_token(subscription)}/>"
+    )
+    assert sea.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe_token(subscription) in sea.body
+
+
+def test_a_second_run_of_the_period_sends_nothing_new():
+    _active("once@example.cn")
+    call_command("send_digests", "--frequency", "weekly", "--date", DAY.isoformat())
+    call_command("send_digests", "--frequency", "weekly", "--date", (DAY + timedelta(days=1)).isoformat())
+    assert [m.to for m in mail.outbox] == [["once@example.cn"]]
+    assert DigestDelivery.objects.get().status == DeliveryStatus.SENT
+
+
+# Claims, failures and recovery -----------------------------------------------------------------
+
+
+def test_claims_are_taken_once():
+    for number in range(5):
+        _active(f"c{number}@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    first = digest_claim(worker="a", batch_size=3)
+    second = digest_claim(worker="b", batch_size=3)
+    assert len(first) == 3 and len(second) == 2 and not set(first) & set(second)
+    assert digest_claim(worker="c") == []
+    # A worker sends only its own claims.
+    assert digest_send_claimed(ids=first, worker="b")["sent"] == 0
+
+
+def test_sweep_requeues_dead_claims_and_marks_in_flight_ones_ambiguous():
+    for number in range(3):
+        _active(f"d{number}@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    claimed = digest_claim(worker="dead", batch_size=3)
+    DigestDelivery.objects.filter(pk=claimed[0]).update(status=DeliveryStatus.SENDING)
+
+    assert digest_sweep(now=timezone.now() + timedelta(minutes=11)) == {"requeued": 2, "ambiguous": 1}
+    assert digest_send_all(worker="alive")["sent"] == 2
+    ambiguous = DigestDelivery.objects.get(status=DeliveryStatus.AMBIGUOUS)
+    assert len(mail.outbox) == 2
+
+    delivery_resend(delivery=ambiguous)
+    assert digest_send_all(worker="alive")["sent"] == 1
+    assert len(mail.outbox) == 3
+
+
+def test_smtp_refusals_retry_with_backoff_then_fail(settings):
+    _active("bounce@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    refused = smtplib.SMTPDataError(451, b"try again later")
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused):
+        assert digest_send_all(worker="w")["retry"] == 1
+        delivery = DigestDelivery.objects.get()
+        assert delivery.status == DeliveryStatus.QUEUED and delivery.next_attempt_at > timezone.now()
+        assert "451" in delivery.last_error
+        assert digest_send_all(worker="w")["sent"] == 0  # not due yet
+        for _ in range(4):
+            DigestDelivery.objects.update(next_attempt_at=None)
+            digest_send_all(worker="w")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 5)
+    delivery_resend(delivery=delivery)
+    assert digest_send_all(worker="w")["sent"] == 1
+
+
+def test_a_dropped_connection_leaves_the_message_ambiguous_not_resent():
+    _active("drop@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=smtplib.SMTPServerDisconnected("lost"),
+    ):
+        assert digest_send_all(worker="w")["ambiguous"] == 1
+    delivery = DigestDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.AMBIGUOUS
+    assert digest_send_all(worker="w")["sent"] == 0
+    delivery_mark_sent(delivery=delivery)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.message_id.startswith("<digest.weekly-")
+    with pytest.raises(ValidationError):
+        delivery_resend(delivery=delivery)
+
+
+def test_a_subscription_joins_an_account_only_for_its_own_address():
+    user = UserFactory(email="Me@Example.cn")
+    mine = subscription_request(email="me@example.cn", frequency="weekly", user=user)
+    theirs = subscription_request(email="someone.else@example.cn", frequency="weekly", user=user)
+    assert (mine.user, theirs.user) == (user, None)
