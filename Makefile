@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match clean
+.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match bench-digest clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -66,7 +66,7 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
 ## bench: every benchmark (each writes docs/bench/*.json; docs/performance.md explains them)
-bench: bench-search bench-match
+bench: bench-search bench-match bench-digest
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench
 BENCH_SEARCH_ARGS ?=
@@ -90,6 +90,15 @@ bench-match: install
 	$(BIN)/python scripts/create_database.py $(BENCH_QUALITY_DATABASE_URL)
 	DATABASE_URL=$(BENCH_QUALITY_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_QUALITY_DATABASE_URL) $(BIN)/python manage.py bench_match --quality
+
+BENCH_DIGEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench_digest
+BENCH_DIGEST_ARGS ?=
+
+## bench-digest: the featured-achievements digest to 100,000 subscribers on PostgreSQL; plan time, send rate into an SMTP sink
+bench-digest: install
+	$(BIN)/python scripts/create_database.py $(BENCH_DIGEST_DATABASE_URL)
+	DATABASE_URL=$(BENCH_DIGEST_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DIGEST_DATABASE_URL) $(BIN)/python manage.py bench_digest $(BENCH_DIGEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles marketplace/static/vendor .pytest_cache .ruff_cache

@@ -36,7 +36,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -249,7 +249,6 @@ class DigestContent:
     subject: str
     text: str
     html: str
-    is_empty: bool
 
 
 def latest_issue(*, before: datetime | None = None) -> FeaturedIssue | None:
@@ -303,8 +302,38 @@ def digest_content(period_key: str, window_start: date, window_end: date, field_
         subject=subject,
         text=render_to_string("mail/digest.txt", context),
         html=render_to_string("mail/digest.html", context),
-        is_empty=not items and not new,
     )
+
+
+# Rendered digests kept across batches in a worker process, keyed by what they are made of (see
+# _content_version), so a new issue or achievement is never served from a stale rendering.
+_CONTENTS: dict[tuple, DigestContent] = {}
+_CONTENTS_MAX = 2048
+
+
+def _content_version(period: DigestPeriod) -> tuple:
+    """What a period's digests are rendered from, in two small queries: the latest issue (and
+    when it last changed) and the public achievements published in the window (how many, the
+    last change)."""
+    issue = latest_issue()
+    zone = timezone.get_current_timezone()
+    window = Achievement.objects.filter(
+        status__in=achievement_rules.PUBLIC_STATUSES,
+        published_at__gte=timezone.make_aware(datetime.combine(period.window_start, time.min), zone),
+        published_at__lt=timezone.make_aware(datetime.combine(period.window_end, time.min), zone),
+    ).aggregate(count=Count("pk"), changed=Max("updated_at"))
+    issue_version = (issue.pk, issue.updated_at) if issue else None
+    return (issue_version, window["count"], window["changed"])
+
+
+def cached_content(period: DigestPeriod, field_ids: frozenset[int], version: tuple) -> DigestContent:
+    key = (period.key, field_ids, version)
+    content = _CONTENTS.get(key)
+    if content is None:
+        if len(_CONTENTS) >= _CONTENTS_MAX:
+            _CONTENTS.clear()
+        content = _CONTENTS[key] = digest_content(period.key, period.window_start, period.window_end, field_ids)
+    return content
 
 
 def message_id(delivery: DigestDelivery) -> str:
@@ -383,40 +412,54 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
-    """Send the claimed deliveries over one SMTP connection. Each row is marked `sending` (a
-    committed UPDATE guarded by the claim) right before its message goes out and `sent` right
-    after; see the module docstring for what a failure leaves. Returns counts by outcome."""
+    """Send the claimed deliveries over one SMTP connection. A row is marked `sending` (a
+    committed UPDATE guarded by the claim) right before its message goes out, and `sent` once the
+    server took it — in the same UPDATE that marks the next row `sending`, so a worker has at
+    most one row `sending` at any time. See the module docstring for what a failure leaves.
+    Returns counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0, "ambiguous": 0, "skipped": 0}
-    deliveries = (
+    deliveries = list(
         DigestDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
         .select_related("subscription")
         .order_by("id")
     )
-    fields_of = {}
+    fields_of: dict[int, set[int]] = {}
     for subscription_id, field_id in Subscription.industry_fields.through.objects.filter(
         subscription_id__in=[d.subscription_id for d in deliveries]
     ).values_list("subscription_id", "industryfield_id"):
         fields_of.setdefault(subscription_id, set()).add(field_id)
-    contents: dict[tuple, DigestContent] = {}
+    versions: dict[str, tuple] = {}
+    sent_before: DigestDelivery | None = None  # sent, still marked `sending`
     connection = get_connection()
     try:
         connection.open()
         for delivery in deliveries:
-            period = _period_of(delivery.period)
-            key = (period.key, frozenset(fields_of.get(delivery.subscription_id, ())))
-            if key not in contents:
-                contents[key] = digest_content(period.key, period.window_start, period.window_end, key[1])
-            content = contents[key]
-            message = build_message(delivery, content, connection)
-            started = timezone.now()
-            taken = DigestDelivery.objects.filter(
-                pk=delivery.pk, status=DeliveryStatus.CLAIMED, claimed_by=worker
-            ).update(status=DeliveryStatus.SENDING, claimed_at=started, attempts=delivery.attempts + 1)
-            if not taken:  # swept back to the queue meanwhile: another worker has it now
-                counts["skipped"] += 1
+            try:
+                period = _period_of(delivery.period)
+                if period.key not in versions:
+                    versions[period.key] = _content_version(period)
+                fields = frozenset(fields_of.get(delivery.subscription_id, ()))
+                message = build_message(delivery, cached_content(period, fields, versions[period.key]), connection)
+            except Exception as exc:
+                logger.exception("digest delivery %s could not be built", delivery.pk)
+                sent_before = _mark_sent(sent_before)
+                DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
+                    status=DeliveryStatus.FAILED,
+                    attempts=delivery.attempts + 1,
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
+                counts["failed"] += 1
                 continue
+            if not _start_sending(delivery, worker, sent_before):
+                sent_before = None
+                counts["skipped"] += 1  # swept back to the queue meanwhile: another worker has it now
+                continue
+            sent_before = None
             outcome = _send_one(connection, message, delivery)
+            if outcome == "sent":
+                sent_before = delivery
             counts[outcome] += 1
+        _mark_sent(sent_before)
     finally:
         try:
             connection.close()
@@ -425,7 +468,65 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
     return counts
 
 
+def _sent_values(now) -> dict:
+    return {"status": DeliveryStatus.SENT, "sent_at": now}
+
+
+def _mark_sent(delivery: DigestDelivery | None) -> None:
+    """Record a message the server took (alone: the batch's last, or before a failure)."""
+    if delivery is not None:
+        DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+            **_sent_values(timezone.now())
+        )
+    return None
+
+
+def _start_sending(delivery: DigestDelivery, worker: str, sent_before: DigestDelivery | None) -> bool:
+    """In one committed UPDATE: the previous message `sent`, this one `sending` (if still claimed
+    by this worker). False if the claim was lost; the previous one is recorded either way."""
+    now = timezone.now()
+    mine = Q(pk=delivery.pk, status=DeliveryStatus.CLAIMED, claimed_by=worker)
+    if sent_before is None:
+        return bool(
+            DigestDelivery.objects.filter(mine).update(
+                status=DeliveryStatus.SENDING,
+                claimed_at=now,
+                attempts=delivery.attempts + 1,
+                message_id=message_id(delivery),
+            )
+        )
+    fields = DigestDelivery._meta
+    updated = DigestDelivery.objects.filter(mine | Q(pk=sent_before.pk, status=DeliveryStatus.SENDING)).update(
+        status=Case(
+            When(pk=delivery.pk, then=Value(DeliveryStatus.SENDING)),
+            default=Value(DeliveryStatus.SENT),
+            output_field=fields.get_field("status"),
+        ),
+        sent_at=Case(
+            When(pk=sent_before.pk, then=Value(now)), default=F("sent_at"), output_field=fields.get_field("sent_at")
+        ),
+        claimed_at=Case(
+            When(pk=delivery.pk, then=Value(now)), default=F("claimed_at"), output_field=fields.get_field("claimed_at")
+        ),
+        attempts=Case(
+            When(pk=delivery.pk, then=Value(delivery.attempts + 1)),
+            default=F("attempts"),
+            output_field=fields.get_field("attempts"),
+        ),
+        message_id=Case(
+            When(pk=delivery.pk, then=Value(message_id(delivery))),
+            default=F("message_id"),
+            output_field=fields.get_field("message_id"),
+        ),
+    )
+    if updated == 2:
+        return True
+    return DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_by=worker).exists()
+
+
 def _send_one(connection, message, delivery: DigestDelivery) -> str:
+    """Send one message whose row is `sending`. On success the row stays `sending` until the
+    next UPDATE records it (`_start_sending`, `_mark_sent`)."""
     attempts = delivery.attempts + 1
     row = DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING)
     try:
@@ -443,7 +544,6 @@ def _send_one(connection, message, delivery: DigestDelivery) -> str:
         connection.close()
         connection.open()
         return "ambiguous"
-    row.update(status=DeliveryStatus.SENT, sent_at=timezone.now(), message_id=message.extra_headers["Message-ID"])
     return "sent"
 
 

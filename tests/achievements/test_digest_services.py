@@ -320,3 +320,34 @@ def test_a_subscription_joins_an_account_only_for_its_own_address():
     mine = subscription_request(email="me@example.cn", frequency="weekly", user=user)
     theirs = subscription_request(email="someone.else@example.cn", frequency="weekly", user=user)
     assert (mine.user, theirs.user) == (user, None)
+
+
+def test_a_row_that_cannot_be_built_fails_alone(editor):
+    for number in range(3):
+        _active(f"b{number}@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    broken = DigestDelivery.objects.order_by("id").first()
+    original = __import__("achievements.services_digest", fromlist=["build_message"]).build_message
+
+    def build(delivery, content, connection=None):
+        if delivery.pk == broken.pk:
+            raise UnicodeEncodeError("idna", "x", 0, 1, "bad address")
+        return original(delivery, content, connection)
+
+    with mock.patch("achievements.services_digest.build_message", side_effect=build):
+        assert digest_send_all(worker="w") == {"sent": 2, "retry": 0, "failed": 1, "ambiguous": 0, "skipped": 0}
+    broken.refresh_from_db()
+    assert broken.status == DeliveryStatus.FAILED and "bad address" in broken.last_error
+    assert sorted(DigestDelivery.objects.values_list("status", flat=True)) == ["failed", "sent", "sent"]
+
+
+def test_rendered_digests_follow_a_newly_published_achievement(editor):
+    _active("fresh@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    digest_send_all(worker="w")
+    AchievementFactory(title="刚刚发布的成果", published_at=_at(DAY - timedelta(days=1)))
+    _active("later@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    digest_send_all(worker="w")
+    assert "刚刚发布的成果" in mail.outbox[-1].body
+    assert "刚刚发布的成果" not in mail.outbox[0].body

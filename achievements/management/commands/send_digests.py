@@ -1,5 +1,6 @@
 """Run a featured-achievements digest period by hand: plan it and send it in this process."""
 
+import os
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -31,7 +32,8 @@ class Command(BaseCommand):
         for name in [frequency] if frequency else DigestFrequency.values:
             period, queued = digest_plan(frequency=name, day=day)
             self.stdout.write(f"{period.key}: {queued} deliveries queued")
-        totals = digest_send_all(worker=f"send_digests:{timezone.now():%Y%m%dT%H%M%S}", batch_size=batch_size)
+        worker = f"send_digests:{os.getpid()}:{timezone.now():%Y%m%dT%H%M%S.%f}"
+        totals = digest_send_all(worker=worker, batch_size=batch_size)
         self.stdout.write(
             self.style.SUCCESS(
                 "sent {sent}, to retry later {retry}, failed {failed}, ambiguous {ambiguous}".format(**totals)
