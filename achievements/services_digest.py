@@ -9,8 +9,9 @@ Delivery guarantee — at most once, never silently dropped:
   constraint; planning again adds nothing.
 * A worker claims a batch of queued rows with SELECT … FOR UPDATE SKIP LOCKED (other workers
   take other rows, nobody waits) and marks them `claimed`; it then sends them over one SMTP
-  connection, marking each row `sending` just before the message goes on the wire and `sent`
-  once the server accepted it.
+  connection, marking each row `sending` just before the message goes on the wire; once the
+  server accepted it, the row is marked `sent` in the same transaction that marks the next one
+  `sending` (one commit a message; never more than one row `sending` per worker).
 * A worker that dies leaves `claimed` rows — never on the wire — which the sweep returns to the
   queue; and at most the one `sending` row it had in flight, which the sweep marks `ambiguous`:
   the server may or may not have accepted it. Ambiguous rows are listed in the admin with their
@@ -36,7 +37,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, Count, F, Max, Q, Value, When
+from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -414,7 +415,7 @@ def _backoff(attempts: int) -> timedelta:
 def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
     """Send the claimed deliveries over one SMTP connection. A row is marked `sending` (a
     committed UPDATE guarded by the claim) right before its message goes out, and `sent` once the
-    server took it — in the same UPDATE that marks the next row `sending`, so a worker has at
+    server took it — in the same transaction that marks the next row `sending`, so a worker has at
     most one row `sending` at any time. See the module docstring for what a failure leaves.
     Returns counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0, "ambiguous": 0, "skipped": 0}
@@ -468,60 +469,33 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
     return counts
 
 
-def _sent_values(now) -> dict:
-    return {"status": DeliveryStatus.SENT, "sent_at": now}
-
-
 def _mark_sent(delivery: DigestDelivery | None) -> None:
     """Record a message the server took (alone: the batch's last, or before a failure)."""
     if delivery is not None:
         DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            **_sent_values(timezone.now())
+            status=DeliveryStatus.SENT, sent_at=timezone.now()
         )
     return None
 
 
 def _start_sending(delivery: DigestDelivery, worker: str, sent_before: DigestDelivery | None) -> bool:
-    """In one committed UPDATE: the previous message `sent`, this one `sending` (if still claimed
-    by this worker). False if the claim was lost; the previous one is recorded either way."""
+    """In one transaction (one commit): the previous message `sent`, this one `sending` if this
+    worker still holds its claim. False if the claim was lost; the previous one is recorded
+    either way."""
     now = timezone.now()
-    mine = Q(pk=delivery.pk, status=DeliveryStatus.CLAIMED, claimed_by=worker)
-    if sent_before is None:
+    with transaction.atomic():
+        if sent_before is not None:
+            DigestDelivery.objects.filter(pk=sent_before.pk, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.SENT, sent_at=now
+            )
         return bool(
-            DigestDelivery.objects.filter(mine).update(
+            DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED, claimed_by=worker).update(
                 status=DeliveryStatus.SENDING,
                 claimed_at=now,
                 attempts=delivery.attempts + 1,
                 message_id=message_id(delivery),
             )
         )
-    fields = DigestDelivery._meta
-    updated = DigestDelivery.objects.filter(mine | Q(pk=sent_before.pk, status=DeliveryStatus.SENDING)).update(
-        status=Case(
-            When(pk=delivery.pk, then=Value(DeliveryStatus.SENDING)),
-            default=Value(DeliveryStatus.SENT),
-            output_field=fields.get_field("status"),
-        ),
-        sent_at=Case(
-            When(pk=sent_before.pk, then=Value(now)), default=F("sent_at"), output_field=fields.get_field("sent_at")
-        ),
-        claimed_at=Case(
-            When(pk=delivery.pk, then=Value(now)), default=F("claimed_at"), output_field=fields.get_field("claimed_at")
-        ),
-        attempts=Case(
-            When(pk=delivery.pk, then=Value(delivery.attempts + 1)),
-            default=F("attempts"),
-            output_field=fields.get_field("attempts"),
-        ),
-        message_id=Case(
-            When(pk=delivery.pk, then=Value(message_id(delivery))),
-            default=F("message_id"),
-            output_field=fields.get_field("message_id"),
-        ),
-    )
-    if updated == 2:
-        return True
-    return DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_by=worker).exists()
 
 
 def _send_one(connection, message, delivery: DigestDelivery) -> str:
