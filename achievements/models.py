@@ -452,9 +452,9 @@ class Subscription(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "frequency"], name="subscription_due_idx")]
         rules_permissions = {
-            "view": market_rules.is_own_record | market_rules.is_bureau_staff,
+            "view": achievement_rules.is_subscription_owner | market_rules.is_bureau_staff,
             "add": market_rules.always_allow,
-            "change": market_rules.is_own_record | market_rules.is_bureau_administrator,
+            "change": achievement_rules.is_subscription_owner | market_rules.is_bureau_administrator,
             "delete": market_rules.is_bureau_administrator,
         }
 

@@ -81,3 +81,12 @@ def is_published_issue(user, issue) -> bool:
 @rules.predicate
 def is_draft_issue(user, issue) -> bool:
     return issue is None or issue.status == "draft"
+
+
+@rules.predicate
+def is_subscription_owner(user, subscription) -> bool:
+    """The subscription is the user's: linked to the account, or of the account's own address."""
+    if subscription is None or not getattr(user, "is_authenticated", False):
+        return False
+    own_address = (user.email or "").strip().lower()
+    return subscription.user_id == user.pk or (bool(own_address) and subscription.email == own_address)

@@ -152,6 +152,12 @@ def confirmation_target(token: str) -> Subscription:
     return _subscription_for(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
 
 
+def unsubscribe_target(token: str) -> Subscription:
+    """The subscription an unsubscribe link names, changing nothing (the page with the
+    one-click button)."""
+    return _subscription_for(token, UNSUBSCRIBE_SALT, None)
+
+
 @transaction.atomic
 def subscription_confirm(*, token: str) -> Subscription:
     """The link in the confirmation mail activates the subscription (ValidationError if the
@@ -168,8 +174,7 @@ def subscription_confirm(*, token: str) -> Subscription:
 @transaction.atomic
 def subscription_unsubscribe(*, token: str) -> Subscription:
     """The signed link of every digest ends the subscription, with no log-in."""
-    subscription = _subscription_for(token, UNSUBSCRIBE_SALT, None)
-    return _unsubscribe(subscription)
+    return _unsubscribe(unsubscribe_target(token))
 
 
 def _unsubscribe(subscription: Subscription) -> Subscription:
@@ -182,13 +187,22 @@ def _unsubscribe(subscription: Subscription) -> Subscription:
     return subscription
 
 
+def _take_own(subscription: Subscription, user: User) -> None:
+    """Refuse a subscription that is not the user's; one of the account's own address joins the
+    account (so it is listed there from now on)."""
+    if not user.has_perm("achievements.change_subscription", subscription):
+        raise ValidationError(_("This subscription is not yours."))
+    if subscription.user_id is None:
+        subscription.user = user
+        subscription.save(update_fields=["user", "updated_at"])
+
+
 @transaction.atomic
 def subscription_update(
     *, subscription: Subscription, user: User, frequency: str, industry_fields: Iterable[IndustryField]
 ) -> Subscription:
     """A logged-in user changes the fields and frequency of a subscription of theirs."""
-    if not user.has_perm("achievements.change_subscription", subscription):
-        raise ValidationError(_("This subscription is not yours."))
+    _take_own(subscription, user)
     if frequency not in DigestFrequency.values:
         raise ValidationError({"frequency": _("Choose weekly or monthly.")})
     subscription.frequency = frequency
@@ -200,8 +214,7 @@ def subscription_update(
 @transaction.atomic
 def subscription_cancel(*, subscription: Subscription, user: User) -> Subscription:
     """A logged-in user unsubscribes from the workspace."""
-    if not user.has_perm("achievements.change_subscription", subscription):
-        raise ValidationError(_("This subscription is not yours."))
+    _take_own(subscription, user)
     return _unsubscribe(subscription)
 
 
@@ -443,7 +456,8 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
                 message = build_message(delivery, cached_content(period, fields, versions[period.key]), connection)
             except Exception as exc:
                 logger.exception("digest delivery %s could not be built", delivery.pk)
-                sent_before = _mark_sent(sent_before)
+                _mark_sent(sent_before)
+                sent_before = None
                 DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
                     status=DeliveryStatus.FAILED,
                     attempts=delivery.attempts + 1,
@@ -475,7 +489,6 @@ def _mark_sent(delivery: DigestDelivery | None) -> None:
         DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.SENT, sent_at=timezone.now()
         )
-    return None
 
 
 def _start_sending(delivery: DigestDelivery, worker: str, sent_before: DigestDelivery | None) -> bool:

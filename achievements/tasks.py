@@ -88,6 +88,7 @@ def send_digest_batch() -> dict:
 def sweep_digests() -> dict:
     """Every few minutes: return dead workers' claims to the queue, list what they left
     in flight as ambiguous, and start senders for whatever is due (a lost task loses nothing)."""
+    from django.db.models import Q
     from django.utils import timezone
 
     from achievements.enums import DeliveryStatus
@@ -95,6 +96,7 @@ def sweep_digests() -> dict:
     from achievements.services_digest import digest_sweep
 
     swept = digest_sweep()
-    due = DigestDelivery.objects.filter(status=DeliveryStatus.QUEUED, next_attempt_at__isnull=True).count()
-    due += DigestDelivery.objects.filter(status=DeliveryStatus.QUEUED, next_attempt_at__lte=timezone.now()).count()
+    due = DigestDelivery.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()), status=DeliveryStatus.QUEUED
+    ).count()
     return {**swept, "tasks": _enqueue_senders(due) if due else 0}

@@ -8,10 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -161,19 +159,6 @@ def subscription_confirm(request, token: str):
     return render(request, template, {"subscription": subscription, "done": request.method == "POST"})
 
 
-def _unsubscribe_target(token: str) -> Subscription:
-    """The subscription a digest's unsubscribe link names, changing nothing (for the page
-    asking to confirm); ValidationError for a forged link."""
-    try:
-        data = signing.loads(token, salt=digest.UNSUBSCRIBE_SALT)
-    except signing.BadSignature as exc:
-        raise ValidationError(_("This link is not valid.")) from exc
-    subscription = Subscription.objects.filter(pk=data.get("s"), email=data.get("e")).first()
-    if subscription is None:
-        raise ValidationError(_("This link is not valid."))
-    return subscription
-
-
 @never_cache
 @csrf_exempt  # RFC 8058 one-click: mail clients POST with no cookie; the signed token authorises.
 @require_http_methods(["GET", "POST"])
@@ -185,7 +170,7 @@ def unsubscribe(request, token: str):
         if request.method == "POST":
             subscription = digest.subscription_unsubscribe(token=token)
             return render(request, template, {"subscription": subscription, "done": True})
-        subscription = _unsubscribe_target(token)
+        subscription = digest.unsubscribe_target(token)
     except ValidationError as exc:
         return _link_error(request, exc, template)
     return render(request, template, {"subscription": subscription, "done": False})
@@ -207,14 +192,6 @@ def _own_or_404(request, pk: int) -> Subscription:
     if subscription is None:
         raise Http404
     return subscription
-
-
-def _claim(subscription: Subscription, user) -> None:
-    """A subscription of the account's own address belongs to the account (the services
-    check ownership by its user)."""
-    if subscription.user_id != user.pk:
-        subscription.user = user
-        subscription.save(update_fields=["user", "updated_at"])
 
 
 def _update_form(subscription: Subscription, data=None) -> SubscriptionUpdateForm:
@@ -248,14 +225,12 @@ def subscription_update(request, pk: int):
     form = _update_form(subscription, request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                _claim(subscription, request.user)
-                digest.subscription_update(
-                    subscription=subscription,
-                    user=request.user,
-                    frequency=form.cleaned_data["frequency"],
-                    industry_fields=form.cleaned_data["industry_fields"],
-                )
+            digest.subscription_update(
+                subscription=subscription,
+                user=request.user,
+                frequency=form.cleaned_data["frequency"],
+                industry_fields=form.cleaned_data["industry_fields"],
+            )
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -269,9 +244,7 @@ def subscription_update(request, pk: int):
 def subscription_cancel(request, pk: int):
     subscription = _own_or_404(request, pk)
     try:
-        with transaction.atomic():
-            _claim(subscription, request.user)
-            digest.subscription_cancel(subscription=subscription, user=request.user)
+        digest.subscription_cancel(subscription=subscription, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

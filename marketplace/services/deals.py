@@ -16,7 +16,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -45,7 +44,6 @@ from marketplace.models import (
     Organization,
     Region,
     RegistrationSequence,
-    TransitionLog,
     User,
 )
 from marketplace.services.files import private_file_store
@@ -123,17 +121,6 @@ def _require(user, permission: str, obj) -> None:
         raise PermissionDenied
 
 
-def _log_start(obj, field: str, status: str, actor) -> None:
-    TransitionLog.objects.create(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_id=obj.pk,
-        field=field,
-        from_status="",
-        to_status=status,
-        actor=actor if getattr(actor, "pk", None) else None,
-    )
-
-
 def deal_recipients(deal: Deal, *, sides: Iterable[Organization] | None = None, actor=None) -> list[User]:
     """Who hears about a deal: the administrators of its sides (or of `sides`) and its starter
     when a member of one of those, never the person who acted."""
@@ -202,7 +189,7 @@ def deal_start(
     if demand is not None:
         # The brokers the bureau assigned to the demand follow it into the deal.
         deal.brokers.set(demand.assigned_brokers.all())
-    _log_start(deal, "stage", deal.stage, user)
+    DEAL_LIFECYCLE.record_start(deal, actor=user)
     notify(
         users=deal_recipients(deal, sides=_other_side(deal, user), actor=user),
         kind="deal.started",

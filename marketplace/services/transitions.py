@@ -54,6 +54,17 @@ class Workflow:
                 code="invalid_transition",
             )
 
+    def record_start(self, obj, *, actor=None) -> TransitionLog:
+        """Log the status a new object starts in (from nothing), so its history begins there."""
+        return TransitionLog.objects.create(
+            content_type=ContentType.objects.get_for_model(type(obj)),
+            object_id=obj.pk,
+            field=self.status_field,
+            from_status="",
+            to_status=getattr(obj, self.status_field),
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+
     @transaction.atomic
     def apply(
         self, obj, target: str, *, actor=None, reason: str = "", update_fields: Iterable[str] = ()
