@@ -45,7 +45,10 @@ class AchievementQuerySet(models.QuerySet):
         if market_rules.is_bureau_staff(user):
             return self
         organizations = market_rules.membership_roles(user).keys()
-        return self.filter(Q(status__in=achievement_rules.PUBLIC_STATUSES) | Q(organization_id__in=organizations))
+        query = Q(status__in=achievement_rules.PUBLIC_STATUSES) | Q(organization_id__in=organizations)
+        if partner_id := market_rules.partner_id_of(user):
+            query |= Q(partner_id=partner_id)  # a partner system sees the records it wrote
+        return self.filter(query)
 
     def stale(self, *, now=None):
         """Published achievements not re-confirmed within the freshness period."""
@@ -109,6 +112,15 @@ class Achievement(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     is_tracked = models.BooleanField(_("tracked major achievement"), default=False)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.PLATFORM)
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True, default="")
+    partner = models.ForeignKey(
+        "marketplace.Organization",
+        verbose_name=_("partner system"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The partner system that writes this record; with external_ref it identifies it."),
+    )
     view_count = models.PositiveIntegerField(_("views"), default=0)
     license_count = models.PositiveIntegerField(
         _("licenses registered"), default=0, help_text=_("Registered license contracts on this achievement.")
@@ -124,9 +136,15 @@ class Achievement(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_ref"],
-                condition=~Q(external_ref=""),
+                condition=~Q(external_ref="") & Q(partner__isnull=True),
                 name="achievement_unique_source_external_ref",
                 violation_error_message=_("An achievement from this source already has this external reference."),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "external_ref"],
+                condition=Q(partner__isnull=False),
+                name="achievement_unique_partner_external_ref",
+                violation_error_message=_("This partner already has a record with this external reference."),
             ),
             models.CheckConstraint(condition=Q(trl__gte=1, trl__lte=9), name="achievement_trl_1_to_9"),
             models.CheckConstraint(

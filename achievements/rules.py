@@ -67,7 +67,7 @@ def can_inquire(user, achievement) -> bool:
 
 
 owner_member = market_rules.is_org_member
-view_achievement = is_public_achievement | owner_member | market_rules.is_bureau_staff
+view_achievement = is_public_achievement | owner_member | market_rules.is_bureau_staff | market_rules.is_writing_partner
 change_achievement = owner_member & is_editable_status
 # The institution's tech-transfer office: its administrators approve before the bureau sees it.
 approve_internally = market_rules.is_org_admin

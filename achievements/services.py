@@ -34,7 +34,9 @@ from marketplace.services.freshness import freshness_reminders_send as send_fres
 from marketplace.services.matching import listing_saved, listings_changed
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
+from marketplace.services.partners import tombstone_record
 from marketplace.services.transitions import Workflow
+from marketplace.services.webhooks import webhook_emit
 from marketplace.validators import clean_keywords
 
 LIFECYCLE = Workflow(
@@ -242,6 +244,7 @@ def achievement_delete(*, achievement: Achievement, user: User) -> None:
     PrivateFile.objects.filter(
         parent_id=achievement.pk, purpose="attachment", parent_type__model="achievement"
     ).delete()
+    tombstone_record(achievement, collection="achievements", was_public=False)
     achievement.delete()
 
 
@@ -348,6 +351,7 @@ def achievement_publish(*, achievement: Achievement, reviewer: User) -> Achievem
         title=_("Published: %(title)s") % {"title": achievement.title},
         url=achievement.get_absolute_url(),
     )
+    webhook_emit("achievement.published", achievement)
     return achievement
 
 
@@ -372,8 +376,11 @@ def achievement_reject(*, achievement: Achievement, reviewer: User, reason: str)
 def achievement_withdraw(*, achievement: Achievement, user: User, reason: str = "") -> Achievement:
     """The owner takes the achievement off the market (or out of review)."""
     _require(user, "achievements.withdraw_achievement", achievement)
+    was_public = achievement.is_public
     LIFECYCLE.apply(achievement, Status.WITHDRAWN, actor=user, reason=reason)
     _set_files_public(achievement, False)
+    if was_public:
+        webhook_emit("achievement.withdrawn", achievement)
     return achievement
 
 

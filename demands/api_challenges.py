@@ -18,8 +18,11 @@ the permission (403), the lifecycle and the window (400, nothing stored).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +62,14 @@ from marketplace.models import IndustryField, Organization
 may_manage = market_rules.is_bureau_reviewer
 
 REQUIRED = serializers.Field.default_error_messages["required"]
+
+# No bidding window opens before 2000: an earlier time is a typo, and one before 1901 would come
+# back with Shanghai's local mean time offset (+08:05:43), which is no RFC 3339 date-time.
+EARLIEST_WINDOW = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def window_field(**kwargs) -> serializers.DateTimeField:
+    return serializers.DateTimeField(validators=[MinValueValidator(EARLIEST_WINDOW)], **kwargs)
 
 
 def industry_field_codes(**kwargs) -> serializers.SlugRelatedField:
@@ -175,8 +186,8 @@ class ChallengeCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=5000)
     industry_fields = industry_field_codes(required=False)
     bounty = money_field(help_text=money_help_text)
-    opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
+    opens_at = window_field()
+    closes_at = window_field()
     eligibility = serializers.CharField(max_length=3000)
     deliverables = serializers.CharField(max_length=3000)
     review_criteria = serializers.CharField(max_length=2000, required=False, allow_blank=True)
@@ -217,8 +228,8 @@ class ChallengeUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=5000, required=False)
     industry_fields = industry_field_codes(required=False)
     bounty = money_field(required=False, help_text=money_help_text)
-    opens_at = serializers.DateTimeField(required=False)
-    closes_at = serializers.DateTimeField(required=False)
+    opens_at = window_field(required=False)
+    closes_at = window_field(required=False)
     eligibility = serializers.CharField(max_length=3000, required=False)
     deliverables = serializers.CharField(max_length=3000, required=False)
     review_criteria = serializers.CharField(max_length=2000, required=False, allow_blank=True)

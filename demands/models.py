@@ -47,6 +47,8 @@ class DemandQuerySet(models.QuerySet):
         query = Q(status__in=demand_rules.PUBLIC_STATUSES)
         if getattr(user, "is_authenticated", False):
             query |= Q(organization_id__in=market_rules.membership_roles(user).keys()) | Q(assigned_brokers=user)
+        if partner_id := market_rules.partner_id_of(user):
+            query |= Q(partner_id=partner_id)  # a partner system sees the records it wrote
         return self.filter(query).distinct()
 
     def stale(self, *, now=None):
@@ -65,6 +67,8 @@ def _disclosed(user, hiding_visibility: str, *, invited_count: bool) -> Q:
     if market_rules.is_bureau_staff(user):
         return Q()
     query = ~Q(visibility=hiding_visibility)
+    if partner_id := market_rules.partner_id_of(user):
+        return query | Q(partner_id=partner_id)
     if not getattr(user, "is_authenticated", False):
         return query
     organizations = list(market_rules.membership_roles(user))
@@ -161,6 +165,15 @@ class Demand(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     )
     enterprise_confirmed_at = models.DateTimeField(_("confirmed by the enterprise"), null=True, blank=True)
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True, default="")
+    partner = models.ForeignKey(
+        "marketplace.Organization",
+        verbose_name=_("partner system"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The partner system that writes this record; with external_ref it identifies it."),
+    )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("last confirmed"), null=True, blank=True)
@@ -182,9 +195,15 @@ class Demand(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_ref"],
-                condition=~Q(external_ref=""),
+                condition=~Q(external_ref="") & Q(partner__isnull=True),
                 name="demand_unique_source_external_ref",
                 violation_error_message=_("A demand from this source already has this external reference."),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "external_ref"],
+                condition=Q(partner__isnull=False),
+                name="demand_unique_partner_external_ref",
+                violation_error_message=_("This partner already has a record with this external reference."),
             ),
             models.CheckConstraint(
                 condition=Q(budget_min__isnull=True)

@@ -44,7 +44,7 @@ def is_invited(user, demand) -> bool:
 
 
 owner_member = market_rules.is_org_member
-insider = owner_member | market_rules.is_bureau_staff | is_assigned_broker
+insider = owner_member | market_rules.is_bureau_staff | is_assigned_broker | market_rules.is_writing_partner
 
 
 @rules.predicate

@@ -624,3 +624,9 @@ class ContractRegistrationAdmin(TransitionHistoryMixin, ObjectPermissionsModelAd
             title=_("Return registrations for correction"),
             done_message=_("%(count)s registrations returned."),
         )
+
+
+# Partner systems: applications (credentials and scopes) and webhooks.
+from marketplace import admin_partners, admin_webhooks  # noqa: E402
+
+__all__ = ["admin_partners", "admin_webhooks"]

@@ -315,3 +315,29 @@ def seed_matches(stdout=None) -> list[str]:
         f"  matching: {Match.objects.count()} matches for {done['demand']} public demands "
         f"({lists} with matches, {waiting} in the broker triage queue)"
     ]
+
+
+DEMO_PARTNER_CLIENT_ID = "demo-shandong-market"
+
+
+def seed_partners(stdout=None) -> list[str]:
+    """A partner system (山东科技大市场) with an application holding every scope, so the partner
+    API can be tried on the demo site: its client id is fixed and its secret is the demo password."""
+
+    from marketplace.models import PartnerApplication
+    from marketplace.scopes import SCOPES
+    from marketplace.services.partners import partner_application_create, partner_organization
+
+    organization = partner_organization(name="山东科技大市场", uscc="12370000MB00000012")
+    if not PartnerApplication.objects.filter(application__client_id=DEMO_PARTNER_CLIENT_ID).exists():
+        credentials = partner_application_create(
+            organization=organization, name="山东科技大市场同步（演示）", scopes=list(SCOPES)
+        )
+        application = credentials.partner_application.application
+        application.client_id = DEMO_PARTNER_CLIENT_ID
+        application.client_secret = DEMO_PASSWORD
+        application.save(update_fields=["client_id", "client_secret", "updated"])
+    return [
+        "Partner API (docs/api.md): client_id="
+        f"{DEMO_PARTNER_CLIENT_ID} client_secret={DEMO_PASSWORD} → POST /o/token/ (grant_type=client_credentials)"
+    ]

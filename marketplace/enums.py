@@ -221,3 +221,19 @@ class LegalEntityKind(models.TextChoices):
     GOVERNMENT = "government", _("Government body")
     SOCIAL_ORGANIZATION = "social_organization", _("Social organization legal person")
     OTHER_ORGANIZATION = "other_organization", _("Other organization")
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Delivered")
+    FAILED = "failed", _("Failed (retries used up)")
+
+
+class PartnerListingStatus(models.TextChoices):
+    """What a partner wants for a listing it writes by reference."""
+
+    PUBLISHED = (
+        "published",
+        _("Listed: on the market (after the bureau's review unless the partner publishes directly)"),
+    )
+    WITHDRAWN = "withdrawn", _("Withdrawn: taken off the market")

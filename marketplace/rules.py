@@ -27,6 +27,19 @@ def membership_roles(user) -> dict[int, str]:
     return cached
 
 
+def partner_id_of(user) -> int | None:
+    """The partner-system organization behind a partner token (marketplace.api.oauth.PartnerUser),
+    None for people and visitors."""
+    return getattr(user, "partner_id", None)
+
+
+@rules.predicate
+def is_writing_partner(user, obj) -> bool:
+    """The caller is the partner system that wrote this record (by-ref upsert)."""
+    partner_id = partner_id_of(user)
+    return partner_id is not None and getattr(obj, "partner_id", None) == partner_id
+
+
 def forget_membership_roles(user) -> None:
     """Drop the cached memberships after they change (services call this)."""
     if hasattr(user, "_membership_roles"):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "import_export",
+    "oauth2_provider",
     "marketplace",
     "achievements",
     "demands",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on API POSTs (after authentication: keys belong to the caller).
+    "marketplace.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -210,6 +213,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.requeue_stale_mail",
         "schedule": timedelta(minutes=5),
     },
+    # Webhook deliveries whose next attempt is due (retries with backoff, lost enqueues).
+    "marketplace.retry_webhooks": {
+        "task": "marketplace.retry_webhooks",
+        "schedule": timedelta(minutes=1),
+    },
+    "purge-partner-records": {
+        "task": "marketplace.purge_partner_records",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "marketplace.send_saved_search_alerts": {
         "task": "marketplace.send_saved_search_alerts",
         "schedule": timedelta(minutes=15),
@@ -297,7 +309,10 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        # Partner systems: bearer tokens from /o/token/, checked against the scope catalogue.
+        "marketplace.api.oauth.PartnerTokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.oauth.PartnerRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -308,13 +323,44 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MarketAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "COERCE_DECIMAL_TO_STRING": True,
-    # Scoped throttles (only the views that name them): free-text matching.
+    # Scoped throttles: free-text matching (the views that name them) and partner applications.
     "DEFAULT_THROTTLE_RATES": {
         "match_anon": env.str("MATCH_ANON_RATE", default="20/minute"),
         "match_user": env.str("MATCH_USER_RATE", default="120/minute"),
+        # Each partner application, unless staff set its own limit.
+        "partner": env.str("PARTNER_RATE", default="1200/minute"),
     },
     "DATETIME_FORMAT": "iso-8601",
 }
+# Partner systems: OAuth2 client-credentials tokens (django-oauth-toolkit). Scopes come from the
+# catalogue in marketplace/scopes.py; each application is limited to the ones staff granted.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("PARTNER_TOKEN_LIFETIME", default=3600),
+    "SCOPES_BACKEND_CLASS": "marketplace.api.oauth.PartnerScopes",
+    "OAUTH2_VALIDATOR_CLASS": "marketplace.api.oauth.PartnerValidator",
+    # RFC 9700 (OAuth 2.0 Security BCP): only client credentials are used; tokens are stored hashed
+    # and accepted in the Authorization header only.
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# How long an Idempotency-Key's response is kept for replays.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+# Webhook deliveries: attempts before giving up, and the first retry delay (doubled each time).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Endpoints on loopback, private or link-local addresses (refused in production: they would reach
+# the market's own network); allowed in development, where the receiver is often on this machine.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "科技大市场 API",
     "DESCRIPTION": "Regional technology market: achievements, demands, deals and reference data.",
@@ -330,6 +376,8 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "marketplace.enums.OrganizationKind",
         "FileKindEnum": "marketplace.enums.FileKind",
         "AchievementStatusEnum": "achievements.enums.Status",
+        "PartnerListingStatusEnum": "marketplace.enums.PartnerListingStatus",
+        "WebhookEventEnum": "marketplace.services.webhooks.EVENT_CHOICES",
         "AchievementCategoryEnum": "achievements.enums.Category",
         "AchievementSourceEnum": "achievements.enums.Source",
         "TransferModeEnum": "achievements.enums.TransferMode",

@@ -67,3 +67,51 @@ def recompute_all_matches() -> dict:
 
     # Batches to the workers, so that the run takes as long divided by their number.
     return recompute_all(fan_out=lambda kind, pks: recompute_matches_for.delay(kind, pks))
+
+
+# Retries through the task itself only for short waits: a countdown longer than the broker's
+# visibility timeout makes Redis hand the task out again and again. Longer waits (and eager
+# runs, where countdowns do not apply) are the sweep's.
+WEBHOOK_TASK_RETRY_UP_TO = 600
+
+
+@shared_task(name="marketplace.deliver_webhook", bind=True)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """One attempt at a webhook delivery (nothing if it is not due or another worker has it)."""
+    from django.utils import timezone
+
+    from marketplace.enums import WebhookStatus
+    from marketplace.services.webhooks import webhook_deliver
+
+    delivery = webhook_deliver(delivery_id=delivery_id)
+    if delivery is None:
+        return "skipped"
+    if delivery.status == WebhookStatus.PENDING and not self.request.is_eager and delivery.next_attempt_at:
+        wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+        if wait <= WEBHOOK_TASK_RETRY_UP_TO:
+            # +1 s: a task that ran a moment early would find the attempt not yet due.
+            deliver_webhook.apply_async((delivery_id,), countdown=max(wait, 0) + 1)
+    return delivery.status
+
+
+@shared_task(name="marketplace.retry_webhooks")
+def retry_webhooks() -> int:
+    """Every minute (beat): enqueue the pending deliveries whose next attempt is due."""
+    from marketplace.services.webhooks import webhook_deliveries_due
+
+    due = webhook_deliveries_due()
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)
+
+
+@shared_task(name="marketplace.purge_partner_records")
+def purge_partner_records() -> dict:
+    """Daily: forget Idempotency-Keys past their replay window and expired OAuth2 tokens."""
+    from oauth2_provider.models import clear_expired
+
+    from marketplace.api.idempotency import purge_expired_keys
+
+    keys = purge_expired_keys()
+    clear_expired()
+    return {"idempotency_keys": keys}

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
+from oauth2_provider import views as oauth_views
 
 from marketplace.forms.accounts import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from marketplace.views import accounts, evaluation, public, workspace
@@ -111,5 +112,8 @@ urlpatterns = [
     path("regions/options/", public.region_options, name="region-options"),
     path("files/<uuid:pk>/", public.private_file, name="private-file"),
     path("api/", include("marketplace.api.urls")),
+    # Partner systems' OAuth2 tokens (client credentials only): issue and revoke.
+    path("o/token/", oauth_views.TokenView.as_view(), name="oauth-token"),
+    path("o/revoke_token/", oauth_views.RevokeTokenView.as_view(), name="oauth-revoke-token"),
     path("admin/", admin.site.urls),
 ]

@@ -25,7 +25,9 @@ from marketplace.services.freshness import FreshnessPolicy, freshness_reminders_
 from marketplace.services.matching import listing_saved, listings_changed
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
+from marketplace.services.partners import tombstone_record
 from marketplace.services.transitions import Workflow
+from marketplace.services.webhooks import webhook_emit
 from marketplace.validators import clean_keywords
 
 LIFECYCLE = Workflow(
@@ -205,6 +207,7 @@ def demand_delete(*, demand: Demand, user: User) -> None:
     _require(user, "demands.delete_demand", demand)
     if demand.status != Status.DRAFT:
         raise ValidationError(_("Only drafts can be deleted; close the demand instead."))
+    tombstone_record(demand, collection="demands", was_public=False)
     demand.delete()
 
 
@@ -271,6 +274,7 @@ def demand_publish(*, demand: Demand, reviewer: User) -> Demand:
         title=_("Your demand is published: %(title)s") % {"title": demand.title},
         url=reverse("demands:workspace-detail", args=[demand.pk]),
     )
+    webhook_emit("demand.published", demand)
     return demand
 
 
@@ -335,7 +339,11 @@ def demand_record_contract(*, demand: Demand, actor: User, number: str) -> Deman
 @transaction.atomic
 def demand_close(*, demand: Demand, user: User, note: str = "") -> Demand:
     """The enterprise takes the demand off the board without a solution."""
-    return _finish(demand, user, Status.CLOSED, note)
+    was_public = demand.is_public
+    _finish(demand, user, Status.CLOSED, note)
+    if was_public:
+        webhook_emit("demand.withdrawn", demand)
+    return demand
 
 
 @transaction.atomic

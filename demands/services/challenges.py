@@ -26,6 +26,7 @@ from marketplace.services.files import private_file_store
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
 from marketplace.services.transitions import Workflow
+from marketplace.services.webhooks import webhook_emit
 
 LIFECYCLE = Workflow(
     choices=ChallengeStatus,
@@ -574,6 +575,7 @@ def challenge_award(*, challenge: Challenge, user: User, bids: Sequence[Bid]) ->
             % {"date": timezone.localtime(locked.notice_ends_at).strftime("%Y-%m-%d")},
             url=locked.get_absolute_url(),
         )
+    webhook_emit("challenge.awarded", challenge)
     return challenge
 
 

@@ -17,6 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from marketplace.api.filters import SyncFilterSet
+from marketplace.api.oauth import IsPartner
 from marketplace.enums import (
     ContractCategory,
     ContractSubtype,
@@ -243,11 +244,10 @@ class DealViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         deal = self.get_object()
-        serializer = DealTermsSerializer(
-            data={"title": deal.title, "kind": deal.kind, "amount": deal.amount, **request.data}
-        )
+        # Partial: the serializer itself refuses a body that is no JSON object (400, not a 500 here).
+        serializer = DealTermsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = {"title": deal.title, "kind": deal.kind, "amount": deal.amount, **serializer.validated_data}
         services.deal_update(
             deal=deal, user=request.user, title=data["title"], kind=data["kind"], amount=data.get("amount")
         )
@@ -412,7 +412,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = RegistrationSerializer
     filterset_class = ContractFilter
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated | IsPartner]  # partners: contracts:read (see the scope catalogue)
     queryset = ContractRegistration.objects.none()  # the schema's model; requests use get_queryset
 
     def get_queryset(self) -> QuerySet[ContractRegistration]:

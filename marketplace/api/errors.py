@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -25,6 +26,12 @@ def _fields(detail) -> dict[str, list[str]]:
     return {name: _flatten(value) for name, value in detail.items()}
 
 
+def _is_invalid_cursor(exc) -> bool:
+    """DRF's cursor pagination answers a cursor it cannot decode with 404, as if the list were
+    missing; for the API that is invalid input, like a bad filter (400, as documented)."""
+    return isinstance(exc, exceptions.NotFound) and str(exc.detail) == str(CursorPagination.invalid_cursor_message)
+
+
 def exception_handler(exc, context):
     """Turn every exception DRF handles (and Django's ValidationError from services) into the
     project's error envelope. Unexpected exceptions still propagate (a real 500)."""
@@ -35,6 +42,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif _is_invalid_cursor(exc):
+        exc = exceptions.ValidationError({"cursor": [exc.detail]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

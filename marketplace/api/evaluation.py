@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -29,6 +28,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404  # 404, not 500, for an id that is not a number
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 

@@ -7,13 +7,19 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # 404, not 500, for an id that is not a number
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -96,9 +102,16 @@ class AchievementMatchSerializer(MatchSerializer):
     demand = MatchedDemandSerializer(source="listing")
 
 
-class MatchListSerializer(serializers.Serializer):
+@extend_schema_serializer(many=False)  # the list action answers one object, not an array
+class DemandMatchListSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    results = serializers.ListField(child=serializers.DictField())
+    results = DemandMatchSerializer(many=True)
+
+
+@extend_schema_serializer(many=False)
+class AchievementMatchListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = AchievementMatchSerializer(many=True)
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -160,7 +173,7 @@ class _StoredMatches(viewsets.ViewSet):
         return Response({"match": match.pk, "verdict": feedback.verdict, "side": feedback.side})
 
 
-@extend_schema(responses=DemandMatchSerializer(many=True))
+@extend_schema_view(list=extend_schema(responses=DemandMatchListSerializer))
 class DemandMatchViewSet(_StoredMatches):
     """The achievements matched to a demand, best first, each with its reasons. For the enterprise's
     members, its assigned brokers and bureau staff; anyone else gets 404."""
@@ -174,7 +187,7 @@ class DemandMatchViewSet(_StoredMatches):
         return demand_matches(parent, self.request.user)
 
 
-@extend_schema(responses=AchievementMatchSerializer(many=True))
+@extend_schema_view(list=extend_schema(responses=AchievementMatchListSerializer))
 class AchievementMatchViewSet(_StoredMatches):
     """The demands matched to an achievement, best first, each shown as the caller may see it (no
     anonymous enterprise's name, no confidential details). For the owner's members and bureau staff."""
@@ -235,6 +248,15 @@ class FreeTextMatchSerializer(serializers.Serializer):
     reasons = ReasonSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)
+class FreeTextMatchListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    notices = serializers.ListField(
+        child=serializers.CharField(), help_text=gettext_lazy("Explanations when nothing was found.")
+    )
+    results = FreeTextMatchSerializer(many=True)
+
+
 class FreeTextMatchViewSet(viewsets.ViewSet):
     """Published achievements for a need described in free text, best first, each with its reasons."""
 
@@ -250,7 +272,7 @@ class FreeTextMatchViewSet(viewsets.ViewSet):
             OpenApiParameter("region", OpenApiTypes.STR, description="GB/T 2260 code"),
             OpenApiParameter("limit", OpenApiTypes.INT, description="1–20, default 10"),
         ],
-        responses=FreeTextMatchSerializer(many=True),
+        responses=FreeTextMatchListSerializer,
     )
     def list(self, request):
         params = {**request.query_params.dict(), "field": request.query_params.getlist("field")}

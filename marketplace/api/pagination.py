@@ -4,6 +4,20 @@ from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from marketplace.api.sync import SyncPaginator
+
+TOMBSTONE_SCHEMA = {
+    "type": "object",
+    "description": "A record the caller no longer sees (withdrawn or deleted), in lists asked with updated_since.",
+    "required": ["id", "deleted", "updated_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "external_ref": {"type": "string", "nullable": True},
+        "deleted": {"type": "boolean", "enum": [True]},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
 
 class UpdatedCursorPagination(CursorPagination):
     """Stable cursor pages over (-updated_at, -id): rows changed while a partner pages through
@@ -13,6 +27,25 @@ class UpdatedCursorPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # With `updated_since`: forward keyset pages that also carry tombstones (api/sync.py).
+        self.sync = None
+        if request.query_params.get("updated_since"):
+            self.sync = SyncPaginator(page_size=self.get_page_size(request), tie_field=self.ordering[1].lstrip("-"))
+            return self.sync.paginate(queryset, request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.sync is not None:
+            return Response(self.sync.response_data(data))
+        return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema):
+        # A sync page mixes live rows and tombstones.
+        schema = dict(schema)
+        schema["items"] = {"anyOf": [schema["items"], TOMBSTONE_SCHEMA]}
+        return super().get_paginated_response_schema(schema)
 
 
 class CreatedCursorPagination(CursorPagination):

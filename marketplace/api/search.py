@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -74,6 +74,7 @@ class FacetSerializer(serializers.Serializer):
     values = FacetValueSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # the list action answers one object, not an array
 class SearchResultsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("Matches, counted up to 1,001; see count_capped."))
     count_capped = serializers.BooleanField(help_text=_("True when there are more than 1,000 matches."))

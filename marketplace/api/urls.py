@@ -1,7 +1,10 @@
 """/api/v1/ (every app's viewsets), the OpenAPI schema and the self-hosted Swagger UI."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
 from rest_framework.routers import SimpleRouter
 
 from achievements.api import AchievementViewSet, InquiryMessageViewSet, InquiryViewSet
@@ -16,10 +19,23 @@ from demands.api_challenges import (
 from marketplace.api.deals import ContractViewSet, DealPaymentViewSet, DealViewSet
 from marketplace.api.evaluation import EvaluationRoundViewSet
 from marketplace.api.matching import AchievementMatchViewSet, DemandMatchViewSet, FreeTextMatchViewSet
+from marketplace.api.partners import AchievementByRefViewSet, ContractByRefViewSet, DemandByRefViewSet
 from marketplace.api.search import FavouriteViewSet, SavedSearchViewSet, SearchViewSet
 from marketplace.api.views import IndustryFieldViewSet, OrganizationViewSet, RegionViewSet
+from marketplace.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
+
+
+@csrf_exempt  # answers every method with 404; nothing is changed
+def not_found(request, *args, **kwargs):
+    body = {"error": {"code": "not_found", "message": str(NotFound.default_detail), "fields": {}}}
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+
 
 router = SimpleRouter()
+# Partner writes by reference come first: "by-ref" would otherwise be read as a record id.
+router.register("achievements/by-ref", AchievementByRefViewSet, basename="achievement-by-ref")
+router.register("demands/by-ref", DemandByRefViewSet, basename="demand-by-ref")
+router.register("contracts/by-ref", ContractByRefViewSet, basename="contract-by-ref")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("industry-fields", IndustryFieldViewSet, basename="industry-field")
 router.register("regions", RegionViewSet, basename="region")
@@ -52,9 +68,13 @@ router.register(r"pooled-procurements/(?P<pool_pk>[0-9]+)/pledges", PledgeViewSe
 router.register("deals", DealViewSet, basename="deal")
 router.register(r"deals/(?P<deal_pk>[0-9]+)/payments", DealPaymentViewSet, basename="deal-payment")
 router.register("contracts", ContractViewSet, basename="contract")
+router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="v1")),
+    # Any other /api/v1/… path: a 404 in the API's error format, not the site's HTML page.
+    re_path(r"^v1/", not_found),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -22,7 +22,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class IndustryFieldSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = IndustryField

@@ -9,6 +9,7 @@ from .matching import Match, MatchFeedback, TermStatistic
 from .messages import Message
 from .notifications import Notification
 from .organizations import JoinRequest, Membership, Organization
+from .partners import IdempotencyKey, PartnerApplication, Tombstone, WebhookDelivery, WebhookEndpoint
 from .search import Favourite, SavedSearch, SavedSearchHit, SearchDocument, SearchDocumentField, Synonym
 from .taxonomy import IndustryField, Region
 from .transitions import TransitionLog
@@ -24,6 +25,7 @@ __all__ = [
     "EvaluationSubject",
     "ExpertProfile",
     "Favourite",
+    "IdempotencyKey",
     "IndustryField",
     "JoinRequest",
     "Match",
@@ -33,6 +35,7 @@ __all__ = [
     "Notification",
     "Organization",
     "OutgoingMail",
+    "PartnerApplication",
     "PrivateFile",
     "Region",
     "RegistrationSequence",
@@ -44,6 +47,9 @@ __all__ = [
     "SearchDocumentField",
     "Synonym",
     "TermStatistic",
+    "Tombstone",
     "TransitionLog",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

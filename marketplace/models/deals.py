@@ -251,6 +251,10 @@ class ContractRegistrationQuerySet(models.QuerySet):
         see all."""
         if market_rules.is_bureau_staff(user):
             return self
+        if partner_id := market_rules.partner_id_of(user):
+            # A partner system with contracts:read (the token's scope is checked on the route)
+            # sees registered contracts, which the registry reports anyway, and its own records.
+            return self.filter(Q(status=RegistrationStatus.REGISTERED) | Q(partner_id=partner_id))
         if not getattr(user, "is_authenticated", False):
             return self.none()
         organizations = list(market_rules.membership_roles(user))
@@ -340,6 +344,16 @@ class ContractRegistration(RulesModelMixin, TimeStampedModel, metaclass=RulesMod
         related_name="+",
     )
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, db_index=True)
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True, default="")
+    partner = models.ForeignKey(
+        "marketplace.Organization",
+        verbose_name=_("partner system"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The partner system that writes this record; with external_ref it identifies it."),
+    )
     history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[])
 
     objects = ContractRegistrationQuerySet.as_manager()
@@ -365,6 +379,12 @@ class ContractRegistration(RulesModelMixin, TimeStampedModel, metaclass=RulesMod
                 | Q(valid_until__gte=F("valid_from")),
                 name="registration_validity_ordered",
                 violation_error_message=_("The contract must end after it starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "external_ref"],
+                condition=Q(partner__isnull=False),
+                name="registration_unique_partner_external_ref",
+                violation_error_message=_("This partner already has a record with this external reference."),
             ),
         ]
         indexes = [

@@ -50,6 +50,7 @@ from marketplace.services.files import private_file_store
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_registrars, organization_admins
 from marketplace.services.transitions import Workflow
+from marketplace.services.webhooks import webhook_emit
 
 DEAL_LIFECYCLE = Workflow(
     choices=DealStage,
@@ -643,6 +644,7 @@ def registration_register(
         % {"title": registration.title, "number": registration.registration_number},
         _("Technology transaction amount: %(amount)s yuan.") % {"amount": f"{technology_amount:,.2f}"},
     )
+    webhook_emit("contract.registered", registration)
     return registration
 
 

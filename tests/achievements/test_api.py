@@ -976,6 +976,10 @@ def test_openapi_schema_documents_every_achievement_and_inquiry_endpoint(client)
         ("post", "/api/v1/inquiries/{inquiry_pk}/messages/"),
         ("get", "/api/v1/achievements/{achievement_pk}/matches/"),
         ("post", "/api/v1/achievements/{achievement_pk}/matches/{id}/feedback/"),
+        # Partner systems write by their own reference.
+        ("get", "/api/v1/achievements/by-ref/{external_ref}/"),
+        ("put", "/api/v1/achievements/by-ref/{external_ref}/"),
+        ("delete", "/api/v1/achievements/by-ref/{external_ref}/"),
     }
     listing = schema["paths"]["/api/v1/achievements/"]["get"]
     assert {

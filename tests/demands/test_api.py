@@ -1451,6 +1451,9 @@ def test_openapi_schema_documents_every_demand_endpoint(client):
         ("post", responses + "{response_pk}/messages/"),
         ("get", "/api/v1/demands/{demand_pk}/matches/"),
         ("post", "/api/v1/demands/{demand_pk}/matches/{id}/feedback/"),
+        ("get", "/api/v1/demands/by-ref/{external_ref}/"),
+        ("put", "/api/v1/demands/by-ref/{external_ref}/"),
+        ("delete", "/api/v1/demands/by-ref/{external_ref}/"),
     }
     listing = schema["paths"]["/api/v1/demands/"]["get"]
     assert {

@@ -429,6 +429,17 @@ def test_challenge_create_with_malformed_fields_is_refused(login, issuer_member)
     assert field_errors(response)["eligibility"] == [REQUIRED]
 
 
+def test_challenge_create_with_a_window_in_antiquity_is_refused(login, issuer_member):
+    # Found by the schemathesis fuzzing: a window in year 319 was stored and came back with
+    # Shanghai's local mean time offset (+08:05:43), which is no RFC 3339 date-time.
+    data = challenge_input(opens_at="0319-02-12T00:22:50Z", closes_at="0319-03-12T00:22:50Z")
+
+    response = post(login(issuer_member), CHALLENGES, data)
+
+    assert sorted(field_errors(response)) == ["closes_at", "opens_at"]
+    assert Challenge.objects.count() == 0
+
+
 def test_challenge_create_for_another_organization_is_refused(login, issuer_member, foreign_organization):
     response = post(login(issuer_member), CHALLENGES, challenge_input(organization=foreign_organization.pk))
 

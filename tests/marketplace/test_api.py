@@ -128,6 +128,35 @@ def test_openapi_schema_documents_every_endpoint_and_the_error_format(client):
     assert {"updated_since", "cursor", "region", "industry_field"} <= {p["name"] for p in listing["parameters"]}
 
 
+def test_an_invalid_cursor_is_a_400_in_the_error_format(client):
+    # DRF answers a cursor it cannot decode with 404; the schema documents 400 for it.
+    response = client.get("/api/v1/organizations/", {"cursor": "not-a-cursor"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {"code": "invalid", "message": "部分字段填写有误。", "fields": {"cursor": ["无效游标"]}}
+    }
+
+
+def test_openapi_schema_documents_what_the_fuzzing_found(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = schema["paths"]
+
+    # A top-level industry field has no parent: null.
+    assert schema["components"]["schemas"]["IndustryField"]["properties"]["parent"]["nullable"] is True
+    assert client.get("/api/v1/industry-fields/", {"top_level": "true"}).json()["results"][0]["parent"] is None
+    # Ids in paths are positive (nested routes match digits only).
+    messages = paths["/api/v1/inquiries/{inquiry_pk}/messages/"]["get"]
+    inquiry_pk = next(p for p in messages["parameters"] if p["name"] == "inquiry_pk")
+    assert inquiry_pk["schema"] == {"type": "integer", "minimum": 1}
+    # A nested list's parent may be missing (404); a DELETE the lifecycle refuses is a 400.
+    assert "404" in paths["/api/v1/demands/{demand_pk}/responses/"]["get"]["responses"]
+    assert "404" not in paths["/api/v1/demands/"]["get"]["responses"]
+    assert "400" in paths["/api/v1/achievements/{id}/"]["delete"]["responses"]
+    # Throttled views say so.
+    assert "429" in paths["/api/v1/match/achievements/"]["get"]["responses"]
+
+
 def test_swagger_ui_is_self_hosted(client):
     response = client.get("/api/docs/")
 

@@ -122,6 +122,17 @@ def test_terms_patch_and_fail_with_reason(login, deal, seller_admin):
     assert (failed["stage"], failed["failure_reason"]) == ("failed", "技术路线变更")
 
 
+def test_terms_patch_with_a_body_that_is_no_object_is_400(login, deal, seller_admin):
+    # Found by the schemathesis fuzzing: a JSON number, list or string as the body was a 500.
+    api = login(seller_admin)
+    for body in ("0", "[]", '"x"'):
+        response = api.patch(f"{DEALS}{deal.pk}/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid"
+    deal.refresh_from_db()
+    assert deal.title == "海水淡化膜技术转让"
+
+
 def test_start_a_deal_from_a_match(login, seller_admin, buyer_admin, foreign_user):
     achievement = AchievementFactory(organization=organization_of(seller_admin))
     demand = DemandFactory(organization=organization_of(buyer_admin))

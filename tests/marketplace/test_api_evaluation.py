@@ -568,6 +568,21 @@ def test_evaluation_replace_of_another_rounds_assignment_is_404(login, reviewer,
     assert response.status_code == 404
 
 
+def test_evaluation_actions_on_a_round_id_that_is_no_number_are_404(login, reviewer, achievement):
+    # Found by the schemathesis fuzzing: /evaluations/abc/close/ and the like were 500s.
+    _drawn_round([achievement], reviewer)
+    api = login(reviewer)
+
+    responses = [
+        api.get(f"{URL}abc/scores/"),
+        *(api.post(f"{URL}abc/{verb}/", {}, content_type="application/json") for verb in ("close", "draw", "submit")),
+        api.post(f"{URL}true/assignments/1/replace/"),
+    ]
+
+    assert [response.status_code for response in responses] == [404] * 5
+    assert {response.json()["error"]["code"] for response in responses} == {"not_found"}
+
+
 # Filters, pages and the schema -----------------------------------------------------------------
 
 

@@ -178,6 +178,31 @@ def test_api_feedback(world, foreign_user):
     assert next(row for row in listed if row["id"] == match.pk)["my_feedback"] == "useful"
 
 
+def test_api_feedback_on_a_match_id_that_is_no_number_is_404(world):
+    # Found by the schemathesis fuzzing: a match id like "abc" was a 500.
+    path = f"/api/v1/demands/{world['demand'].pk}/matches/abc/feedback/"
+
+    response = api(world["enterprise_admin"]).post(path, {"verdict": "useful"}, format="json")
+
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_the_schema_documents_the_match_lists_as_the_objects_they_answer(world, client):
+    # The lists answer {count, results} (and notices for free text), not bare arrays.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    expected = {
+        "/api/v1/demands/{demand_pk}/matches/": {"count", "results"},
+        "/api/v1/achievements/{achievement_pk}/matches/": {"count", "results"},
+        "/api/v1/match/achievements/": {"count", "notices", "results"},
+    }
+    for path, keys in expected.items():
+        reference = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        component = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
+        assert component["type"] == "object" and set(component["properties"]) == keys, path
+    body = api().get("/api/v1/match/achievements/", {"q": "正极材料"}).json()
+    assert set(body) == expected["/api/v1/match/achievements/"]
+
+
 def test_free_text_matching_in_the_api(world):
     response = api().get("/api/v1/match/achievements/", {"q": "寻找高镍正极材料包覆技术", "min_trl": 5, "limit": 3})
 

@@ -40,6 +40,15 @@ def test_search_returns_ranked_highlighted_hits_with_facets():
     assert kinds["values"] == [{"value": "achievement", "label": "科技成果", "count": 1, "selected": True}]
 
 
+def test_the_schema_documents_the_search_results_as_one_object(client):
+    # The search answers one SearchResults object, not an array of them.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    response = schema["paths"][SEARCH]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert response == {"$ref": "#/components/schemas/SearchResults"}
+
+
 def test_search_pages_link_to_each_other():
     for n in range(25):
         AchievementFactory(title=f"电池{n}")
