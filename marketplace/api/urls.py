@@ -74,7 +74,7 @@ router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="v1")),
     # Any other /api/v1/… path: a 404 in the API's error format, not the site's HTML page.
-    re_path(r"^v1/", not_found),
+    re_path(r"^v1/", not_found, name="api-not-found"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
