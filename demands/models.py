@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rules.contrib.models import RulesModelBase, RulesModelMixin
 from simple_history.models import HistoricalRecords
 
+from brokers import rules as broker_rules
 from demands import rules as demand_rules
 from demands.enums import (
     BidStatus,
@@ -234,7 +235,8 @@ class Demand(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
             "see_enterprise": demand_rules.sees_enterprise,
             "see_details": demand_rules.sees_details,
             "see_matches": demand_rules.insider,
-            "record": market_rules.is_bureau_staff,
+            # Demand mining (需求挖掘): bureau staff and active brokers record demands for enterprises.
+            "record": market_rules.is_bureau_staff | broker_rules.is_active_broker,
         }
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brokers import services as broker_services
 from demands import exports, selectors, services
 from demands.enums import ResponseStatus, Source, Status
 from demands.forms import BoardFilterForm, DemandForm, MessageForm, NoteForm, ResponseDeclineForm, ResponseForm
@@ -230,7 +231,8 @@ def create(request, membership):
 @login_required
 @require_http_methods(["GET", "POST"])
 def record(request):
-    """Bureau staff record a demand for an enterprise, which confirms it before submission."""
+    """Bureau staff and active brokers (demand mining, 需求挖掘) record a demand for an
+    enterprise, which confirms it before submission."""
     if not request.user.has_perm("demands.record_demand"):
         raise PermissionDenied
     enterprises = Organization.objects.verified().filter(kind="enterprise").order_by("name")
@@ -246,9 +248,15 @@ def record(request):
             form.add_error(None, _("Choose the enterprise the demand is for."))
         else:
             try:
-                demand = services.demand_create(
-                    user=request.user, organization=organization, source=Source.STAFF, **form.service_fields()
-                )
+                if market_rules.is_bureau_staff(request.user):
+                    demand = services.demand_create(
+                        user=request.user, organization=organization, source=Source.STAFF, **form.service_fields()
+                    )
+                else:
+                    # A broker's record (source "broker"); the broker is assigned to see it.
+                    demand = broker_services.demand_mine(
+                        user=request.user, organization=organization, **form.service_fields()
+                    )
             except ValidationError as exc:
                 form.add_service_error(exc)
             else:

@@ -24,6 +24,7 @@ VISITOR, MEMBER, ORG_ADMIN, ENTERPRISE, SUPPLY, AGENCY, STAFF, EXPERT = (
     "staff",
     "expert",
 )
+BROKER, AGENCY_ADMIN = "broker", "agency_admin"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ PUBLIC_NAV = (
     NavItem("demands:challenges", _("Open challenges")),
     NavItem("demands:pools", _("Pooled R&D")),
     NavItem("organizations:list", _("Organizations")),
+    NavItem("brokers:list", _("Brokers")),
     NavItem("search", _("Search")),
     NavItem("api-docs", _("Open API")),
 )
@@ -58,7 +60,9 @@ WORKSPACE_NAV = (
     NavItem("demands:workspace-challenges", _("Our challenges"), frozenset({ENTERPRISE})),
     NavItem("demands:bids", _("Our bids"), frozenset({MEMBER})),
     NavItem("deals:list", _("Deals and contracts"), frozenset({MEMBER})),
-    NavItem("matching:triage", _("Broker triage queue"), frozenset({STAFF})),
+    NavItem("matching:triage", _("Broker triage queue"), frozenset({STAFF, BROKER})),
+    NavItem("brokers:engagements", _("My engagements"), frozenset({BROKER})),
+    NavItem("brokers:agency", _("Broker filings"), frozenset({AGENCY_ADMIN})),
     NavItem("achievements:report", _("Monthly report"), frozenset({SUPPLY})),
     NavItem("workspace:organization", _("Organization details"), frozenset({ORG_ADMIN})),
     NavItem("workspace:verification", _("Verification"), frozenset({MEMBER})),
@@ -68,6 +72,7 @@ WORKSPACE_NAV = (
     NavItem("achievements:subscriptions", _("Digest subscriptions"), None),
     NavItem("evaluation:list", _("My evaluations"), frozenset({EXPERT})),
     NavItem("evaluation:profile", _("Expert profile"), frozenset({EXPERT})),
+    NavItem("brokers:profile", _("Broker profile"), None),
     NavItem("profile", _("My account"), None),
 )
 
@@ -90,10 +95,16 @@ def user_roles(request) -> set[str]:
             roles.add(SUPPLY)
         elif kind in (OrganizationKind.TRANSFER_AGENCY, OrganizationKind.SERVICE_AGENCY):
             roles.add(AGENCY)
+            if membership.role == MembershipRole.ADMIN:
+                roles.add(AGENCY_ADMIN)  # confirms its brokers' filings
     if market_rules.is_bureau_staff(user):
         roles.add(STAFF)
     if market_rules.is_expert(user):
         roles.add(EXPERT)
+    from brokers.rules import is_active_broker
+
+    if is_active_broker(user):
+        roles.add(BROKER)
     return roles
 
 

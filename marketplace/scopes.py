@@ -27,6 +27,7 @@ ANY_SCOPE = "*"
 # Router basename → (scope for reads, scope for writes); None: that half is closed to partners.
 ROUTES: dict[str, tuple[str | None, str | None]] = {
     "organization": (ANY_SCOPE, None),
+    "broker": (ANY_SCOPE, None),  # the public broker directory
     "industry-field": (ANY_SCOPE, None),
     "region": (ANY_SCOPE, None),
     "search": (ANY_SCOPE, None),
@@ -61,6 +62,7 @@ CLOSED = frozenset(
         "pledge",
         "deal",
         "deal-payment",
+        "engagement",
     }
 )
 

@@ -352,6 +352,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
+# Brokers: whether a demand has at most one live engagement (claim) at a time.
+BROKERS = {"EXCLUSIVE_DEMAND_CLAIMS": env.bool("BROKER_EXCLUSIVE_CLAIMS", default=True)}
 # How long an Idempotency-Key's response is kept for replays.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # Webhook deliveries: attempts before giving up, and the first retry delay (doubled each time).

@@ -102,6 +102,7 @@ urlpatterns = [
     path("organizations/", include(organization_patterns)),
     path("workspace/", include(workspace_patterns)),
     path("expert/", include(evaluation_patterns)),
+    path("brokers/", include("brokers.urls")),
     path("", include("achievements.urls")),
     path("", include("demands.urls")),
     path("", include("marketplace.urls_matching")),

@@ -63,11 +63,18 @@ def _organization_gone(user) -> Q | None:
 def _sources() -> dict[type, SyncSource]:
     from achievements import rules as achievement_rules
     from achievements.models import Achievement
+    from brokers.enums import FilingStatus
+    from brokers.models import BrokerProfile
     from demands import rules as demand_rules
     from demands.models import Demand
     from marketplace.models import Organization
 
+    def broker_gone(user) -> Q | None:
+        """Brokers leave the directory when suspended (a filing once approved)."""
+        return Q(approved_at__isnull=False) & ~Q(status=FilingStatus.ACTIVE)
+
     return {
+        BrokerProfile: SyncSource("brokers", broker_gone),
         Achievement: SyncSource("achievements", _listing_gone(achievement_rules.PUBLIC_STATUSES)),
         Demand: SyncSource("demands", _listing_gone(demand_rules.PUBLIC_STATUSES)),
         Organization: SyncSource("organizations", _organization_gone),

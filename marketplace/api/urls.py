@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.routers import SimpleRouter
 
 from achievements.api import AchievementViewSet, InquiryMessageViewSet, InquiryViewSet
+from brokers.api import BrokerViewSet, EngagementViewSet
 from demands.api import DemandResponseMessageViewSet, DemandResponseViewSet, DemandViewSet
 from demands.api_challenges import (
     ChallengeBidViewSet,
@@ -68,6 +69,8 @@ router.register(r"pooled-procurements/(?P<pool_pk>[0-9]+)/pledges", PledgeViewSe
 router.register("deals", DealViewSet, basename="deal")
 router.register(r"deals/(?P<deal_pk>[0-9]+)/payments", DealPaymentViewSet, basename="deal-payment")
 router.register("contracts", ContractViewSet, basename="contract")
+router.register("brokers", BrokerViewSet, basename="broker")
+router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 

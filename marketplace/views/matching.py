@@ -109,14 +109,26 @@ def preview(request):
 
 @login_required
 def triage(request):
-    """Published demands no achievement fits well: the queue brokers take demands from."""
-    if not market_rules.is_bureau_staff(request.user):
+    """Published demands no achievement fits well: the queue brokers take demands from (bureau
+    staff and active brokers, who claim them here; an anonymous demand's enterprise stays hidden
+    from a broker until the broker is assigned)."""
+    from brokers.rules import is_active_broker
+    from demands.selectors import present_many
+
+    is_staff = market_rules.is_bureau_staff(request.user)
+    if not (is_staff or is_active_broker(request.user)):
         raise Http404
     demands = (
         Demand.objects.filter(triage_since__isnull=False)
         .select_related("organization")
-        .prefetch_related("industry_fields")
+        .prefetch_related("industry_fields", "assigned_brokers", "invited_organizations", "engagements")
         .order_by("triage_since", "pk")
     )
     page = Paginator(demands, 30).get_page(request.GET.get("page"))
-    return render(request, "matching/triage.html", {"page": page, "good": settings.MATCHING["GOOD_SCORE"]})
+    context = {
+        "page": page,
+        "rows": present_many(page, request.user),
+        "is_staff": is_staff,
+        "good": settings.MATCHING["GOOD_SCORE"],
+    }
+    return render(request, "matching/triage.html", context)

@@ -16,6 +16,7 @@ STEPS = [
     "demands.demo.seed_demands",
     "demands.demo_challenges.seed_challenges",
     "marketplace.demo_deals.seed_deals",
+    "brokers.demo.seed_brokers",
     "marketplace.demo.seed_partners",
     "achievements.demo_featured.seed_featured",
     "marketplace.demo.seed_search",  # indexes everything seeded before
