@@ -252,3 +252,9 @@ class EngagementAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from brokers import (  # noqa: E402 -- the consoles register their models once this module's are
+    admin_rewards,  # noqa: F401 -- registers the team and reward console
+    admin_training,  # noqa: F401 -- registers the training console
+)

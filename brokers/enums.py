@@ -44,3 +44,8 @@ class ActivityKind(models.TextChoices):
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
     PROPOSAL = "proposal", _("Proposal")
+
+
+class RewardKind(models.TextChoices):
+    PERCENTAGE = "percentage", _("A percentage of the registered technology transaction amount")
+    FIXED_PER_DEAL = "fixed_per_deal", _("A fixed sum per deal")

@@ -13,7 +13,7 @@ from rules.contrib.models import RulesModelBase, RulesModelMixin
 from simple_history.models import HistoricalRecords
 
 from brokers import rules as broker_rules
-from brokers.enums import ActivityKind, EngagementStage, FilingStatus, Level, UpgradeStatus
+from brokers.enums import ActivityKind, EngagementStage, FilingStatus, Level, RewardKind, UpgradeStatus
 from marketplace import rules as market_rules
 from marketplace.models.base import TimeStampedModel
 
@@ -237,3 +237,202 @@ class EngagementActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on}"
+
+
+# Training ------------------------------------------------------------------------------------
+
+
+class Course(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
+    """A broker training course (技术经纪人培训) of one level, run by a provider."""
+
+    title = models.CharField(_("title"), max_length=200)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    hours = models.PositiveSmallIntegerField(_("hours"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    provider = models.CharField(_("provider"), max_length=100)
+    capacity = models.PositiveIntegerField(_("places"), null=True, blank=True, help_text=_("Empty: no limit."))
+    description = models.TextField(_("description"), max_length=3000, blank=True)
+
+    class Meta:
+        verbose_name = _("training course")
+        verbose_name_plural = _("training courses")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="course_ends_after_it_starts",
+                violation_error_message=_("A course ends on or after the day it starts."),
+            ),
+            models.CheckConstraint(condition=Q(hours__gt=0), name="course_has_hours"),
+        ]
+        rules_permissions = {
+            "view": market_rules.always_allow,
+            "add": market_rules.is_bureau_staff,
+            "change": market_rules.is_bureau_staff,
+            "delete": market_rules.is_bureau_staff,
+        }
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Enrolment(RulesModelMixin, models.Model, metaclass=RulesModelBase):
+    """A broker on a course: attendance and, once completed, the completion certificate."""
+
+    course = models.ForeignKey(Course, verbose_name=_("course"), on_delete=models.CASCADE, related_name="enrolments")
+    profile = models.ForeignKey(
+        BrokerProfile, verbose_name=_("broker"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+    attended = models.BooleanField(_("attended"), default=False)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    certificate_number = models.CharField(
+        _("completion certificate"), max_length=50, null=True, blank=True, unique=True
+    )
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["course", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "profile"],
+                name="enrolment_once_per_course",
+                violation_error_message=_("This broker is enrolled on the course already."),
+            )
+        ]
+        rules_permissions = {
+            "view": broker_rules.is_enrolment_owner | market_rules.is_bureau_staff,
+            "change": market_rules.is_bureau_staff,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.profile} · {self.course}"
+
+
+# Service teams ("1+N") -----------------------------------------------------------------------
+
+
+class ServiceTeam(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
+    """A "1+N" service team: one transfer office and N brokers assigned to a key institution."""
+
+    name = models.CharField(_("name"), max_length=100)
+    institution = models.ForeignKey(
+        "marketplace.Organization",
+        verbose_name=_("key institution"),
+        on_delete=models.PROTECT,
+        related_name="service_teams",
+    )
+    office = models.ForeignKey(
+        "marketplace.Organization",
+        verbose_name=_("transfer office"),
+        on_delete=models.PROTECT,
+        related_name="teams_run",
+    )
+    brokers = models.ManyToManyField(BrokerProfile, verbose_name=_("brokers"), blank=True, related_name="teams")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service team")
+        verbose_name_plural = _("service teams")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "office"],
+                name="service_team_one_per_institution_office",
+                violation_error_message=_("This office already runs a team for this institution."),
+            )
+        ]
+        rules_permissions = {
+            "view": broker_rules.is_team_member | market_rules.is_bureau_staff,
+            "add": market_rules.is_bureau_staff,
+            "change": market_rules.is_bureau_staff,
+            "delete": market_rules.is_bureau_staff,
+        }
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Performance and rewards ---------------------------------------------------------------------
+
+
+class RewardRule(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
+    """How brokers are rewarded: a percentage of the registered technology transaction amount
+    (with an optional annual cap per broker), or a fixed sum per deal."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=RewardKind.choices)
+    rate = models.DecimalField(
+        _("rate"), max_digits=6, decimal_places=4, null=True, blank=True, help_text=_("0.02 for 2%.")
+    )
+    amount = models.DecimalField(_("amount per deal (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    annual_cap = models.DecimalField(
+        _("annual cap per broker (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, help_text=_("Empty: every year."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reward rule")
+        verbose_name_plural = _("reward rules")
+        ordering = ["-year", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="percentage", rate__gt=0, rate__lte=1) | ~Q(kind="percentage"),
+                name="reward_percentage_has_a_rate",
+                violation_error_message=_("A percentage rule needs a rate above 0 and at most 1."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="fixed_per_deal", amount__gt=0) | ~Q(kind="fixed_per_deal"),
+                name="reward_fixed_has_an_amount",
+                violation_error_message=_("A fixed rule needs an amount above 0."),
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_cap__isnull=True) | Q(annual_cap__gt=0),
+                name="reward_cap_positive",
+                violation_error_message=_("The annual cap must be above 0."),
+            ),
+        ]
+        rules_permissions = {
+            "view": market_rules.is_bureau_staff,
+            "add": market_rules.is_bureau_administrator,
+            "change": market_rules.is_bureau_administrator,
+            "delete": market_rules.is_bureau_administrator,
+        }
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExcellentBroker(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
+    """The bureau's yearly selection of excellent brokers (优秀技术经纪人)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    profile = models.ForeignKey(
+        BrokerProfile, verbose_name=_("broker"), on_delete=models.PROTECT, related_name="distinctions"
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    citation = models.TextField(_("citation"), max_length=1000, blank=True)
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("selected by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("excellent broker")
+        verbose_name_plural = _("excellent brokers")
+        ordering = ["-year", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "profile"], name="excellent_broker_once_a_year"),
+            models.UniqueConstraint(fields=["year", "rank"], name="excellent_broker_rank_unique"),
+        ]
+        rules_permissions = {
+            "view": market_rules.always_allow,
+            "add": market_rules.is_bureau_administrator,
+            "change": market_rules.is_bureau_administrator,
+            "delete": market_rules.is_bureau_administrator,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.profile}"

@@ -50,6 +50,22 @@ def is_listing_owner_member(user, engagement) -> bool:
     return listing is not None and listing.organization_id in market_rules.membership_roles(user)
 
 
+@rules.predicate
+def is_enrolment_owner(user, enrolment) -> bool:
+    return enrolment is not None and user.is_authenticated and enrolment.profile.user_id == user.pk
+
+
+@rules.predicate
+def is_team_member(user, team) -> bool:
+    """A broker of the team, or a member of its transfer office or of the institution it serves."""
+    if team is None or not user.is_authenticated:
+        return False
+    roles = market_rules.membership_roles(user)
+    if team.office_id in roles or team.institution_id in roles:
+        return True
+    return team.brokers.filter(user_id=user.pk).exists()
+
+
 view_profile = is_active_profile | is_profile_owner | is_agency_admin | market_rules.is_bureau_staff
 view_engagement = is_engagement_broker | is_listing_owner_member | market_rules.is_bureau_staff
 

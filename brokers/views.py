@@ -21,6 +21,7 @@ from brokers import selectors, services
 from brokers.enums import EngagementStage, FilingStatus, Level, UpgradeStatus
 from brokers.forms import ActivityForm, DealChoiceForm, DropForm, ProfileForm, ReasonForm, UpgradeForm
 from brokers.models import BrokerProfile, Engagement
+from brokers.services_training import training_hours
 from demands.models import Demand
 from marketplace.permissions import object_or_404
 from marketplace.selectors import industry_field_groups, region_children, transitions_for
@@ -111,14 +112,17 @@ def profile(request):
     context = {"profile": own, "form": form}
     if own is not None:
         upgrades = list(selectors.upgrades_of(own))
+        hours = training_hours(own)
         context.update(
             upgrades=upgrades,
             can_upgrade=own.is_active
             and own.level != Level.values[-1]
             and not any(u.status == UpgradeStatus.PENDING for u in upgrades),
             next_level=Level(Level.values[min(Level.rank(own.level) + 1, len(Level.values) - 1)]).label,
-            upgrade_form=UpgradeForm(),
+            upgrade_form=UpgradeForm(initial={"training_hours": hours}),
+            training_hours=hours,
             counts=selectors.broker_counts(own),
+            enrolments=own.enrolments.select_related("course").order_by("-course__starts_on", "-pk"),
         )
     return render(request, "brokers/profile.html", context)
 
