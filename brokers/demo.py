@@ -15,6 +15,7 @@ their users exist and prints the log-ins.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -521,3 +522,72 @@ def _summary() -> str:
         f"{statuses.get(FilingStatus.SUSPENDED, 0)} suspended; engagements: {stage_text}; "
         f"{mined} demand recorded by a broker"
     )
+
+
+# Training, a "1+N" team, reward rules and the excellent brokers ------------------------------
+
+DEMO_COURSES = [
+    # (title, level, hours, start offset in days from today, length in days, provider, capacity)
+    ("技术经纪人初级培训班（2026 年第一期）", Level.JUNIOR, 32, -200, 4, "青岛市科学技术局", 80),
+    ("技术经理人中级能力提升培训", Level.INTERMEDIATE, 48, -120, 6, "山东省技术市场协会", 60),
+    ("技术经纪人初级培训班（2026 年第二期）", Level.JUNIOR, 32, 20, 4, "青岛市科学技术局", 80),
+    ("高级技术经理人研修班：概念验证与中试熟化", Level.SENIOR, 64, 45, 8, "中国科学技术交流中心", 40),
+]
+DEMO_TEAM = "青岛大学“1+N”成果转化服务团队"
+
+
+def seed_broker_programme(stdout=None) -> list[str]:
+    """Broker training courses (two past, attended and certified; two open for enrolment), one
+    "1+N" service team for 青岛大学, the bureau's reward rules and last year's excellent brokers.
+    Runs after seed_brokers, through the services; idempotent (recognised by the courses' titles)."""
+    from brokers import services_rewards, services_training
+    from brokers.enums import RewardKind
+    from brokers.models import Course, RewardRule, ServiceTeam
+
+    staff = User.objects.filter(username="bureau_admin").first()
+    profiles = list(BrokerProfile.objects.active().select_related("user").order_by("id"))
+    if staff is None or not profiles or Course.objects.filter(title=DEMO_COURSES[0][0]).exists():
+        return []
+    today = timezone.localdate()
+    with transaction.atomic():
+        for title, level, hours, offset, length, provider, capacity in DEMO_COURSES:
+            course = services_training.course_create(
+                user=staff,
+                title=title,
+                level=level,
+                hours=hours,
+                starts_on=today + timedelta(days=offset),
+                ends_on=today + timedelta(days=offset + length),
+                provider=provider,
+                capacity=capacity,
+                description="课程涵盖技术合同认定登记、知识产权评估、成果转化政策与撮合实务。",
+            )
+            enrolled = [p for p in profiles if Level.rank(p.level) <= Level.rank(level)][:5]
+            past = offset + length < 0
+            # A past course: enrolled before it started, attended and certified on its last day.
+            opening = timezone.now() + timedelta(days=offset - 7) if past else None
+            closing = timezone.now() + timedelta(days=offset + length) if past else None
+            for profile in enrolled:
+                with _clock(opening) if past else nullcontext():
+                    enrolment = services_training.enrolment_create(course=course, profile=profile, user=staff)
+                if past:
+                    with _clock(closing):
+                        services_training.attendance_record(enrolment=enrolment, attended=True, user=staff)
+                        services_training.enrolment_complete(enrolment=enrolment, user=staff)
+        institution = Organization.objects.filter(name="青岛大学").first()
+        office = Organization.objects.filter(kind__in=("transfer_agency", "service_agency")).order_by("id").first()
+        if institution and office and not ServiceTeam.objects.filter(name=DEMO_TEAM).exists():
+            services_rewards.team_create(
+                user=staff, name=DEMO_TEAM, institution=institution, office=office, brokers=profiles[:3]
+            )
+        RewardRule.objects.get_or_create(
+            name="技术交易额奖励（登记额的 2%，每人每年不超过 20 万元）",
+            defaults={"kind": RewardKind.PERCENTAGE, "rate": "0.0200", "annual_cap": "200000.00"},
+        )
+        RewardRule.objects.get_or_create(
+            name="成交奖励（每笔 2,000 元）", defaults={"kind": RewardKind.FIXED_PER_DEAL, "amount": "2000.00"}
+        )
+        services_rewards.excellent_select(
+            year=today.year - 1, user=staff, profiles=profiles[:2], citation="全年促成技术合同登记额位居前列。"
+        )
+    return ["Broker training, a 1+N team, reward rules and excellent brokers: /brokers/training/, /brokers/excellent/"]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from achievements.demo import seed_achievements
 from brokers.demo import AGENCY_ADMINS, BROKERS, seed_brokers
@@ -130,3 +131,20 @@ def test_seed_brokers_twice_creates_nothing_more(seeded):
 def test_seed_demo_runs_the_broker_step_after_the_deals():
     assert STEPS.index("brokers.demo.seed_brokers") == STEPS.index("marketplace.demo_deals.seed_deals") + 1
     assert STEPS.index("brokers.demo.seed_brokers") < STEPS.index("marketplace.demo.seed_search")
+
+
+def test_training_team_rules_and_excellent_brokers_are_seeded(seeded):
+    from brokers.demo import DEMO_COURSES, DEMO_TEAM, seed_broker_programme
+    from brokers.models import Course, Enrolment, ExcellentBroker, RewardRule, ServiceTeam
+
+    seed_broker_programme()
+    seed_broker_programme()  # again: nothing more
+    assert Course.objects.filter(title__in=[c[0] for c in DEMO_COURSES]).count() == len(DEMO_COURSES)
+    certified = Enrolment.objects.filter(certificate_number__isnull=False)
+    assert certified.exists()
+    assert all(e.attended and e.completed_on for e in certified)
+    assert Enrolment.objects.filter(completed_on__isnull=True, course__starts_on__gt=timezone.localdate()).exists()
+    team = ServiceTeam.objects.get(name=DEMO_TEAM)
+    assert team.institution.name == "青岛大学" and team.brokers.count() == 3
+    assert RewardRule.objects.filter(is_active=True).count() == 2
+    assert ExcellentBroker.objects.filter(year=timezone.localdate().year - 1).count() == 2

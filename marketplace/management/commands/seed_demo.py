@@ -17,6 +17,7 @@ STEPS = [
     "demands.demo_challenges.seed_challenges",
     "marketplace.demo_deals.seed_deals",
     "brokers.demo.seed_brokers",
+    "brokers.demo.seed_broker_programme",
     "marketplace.demo.seed_partners",
     "achievements.demo_featured.seed_featured",
     "marketplace.demo.seed_search",  # indexes everything seeded before
