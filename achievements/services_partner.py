@@ -19,10 +19,6 @@ def _clean(fields: dict) -> dict:
     return fields
 
 
-def _set_children(achievement, *, new: bool, **children) -> None:
-    services._set_children(achievement, new=new, **children)
-
-
 ACHIEVEMENTS = ListingSpec(
     model=Achievement,
     collection="achievements",
@@ -37,7 +33,7 @@ ACHIEVEMENTS = ListingSpec(
     public_statuses=frozenset(achievement_rules.PUBLIC_STATUSES),
     clean=_clean,
     validate=services._validate,
-    set_children=_set_children,
+    set_children=services._set_children,
     notify_reviewers=services._notify_reviewers,
     published_event="achievement.published",
     retracted_event="achievement.withdrawn",

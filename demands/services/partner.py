@@ -16,10 +16,6 @@ def _clean(fields: dict) -> dict:
     return fields
 
 
-def _set_children(demand, *, new: bool, **children) -> None:
-    services._set_children(demand, new=new, **children)
-
-
 DEMANDS = ListingSpec(
     model=Demand,
     collection="demands",
@@ -35,7 +31,7 @@ DEMANDS = ListingSpec(
     public_statuses=frozenset(demand_rules.PUBLIC_STATUSES),
     clean=_clean,
     validate=services._validate,
-    set_children=_set_children,
+    set_children=services._set_children,
     notify_reviewers=services._notify_reviewers,
     published_event="demand.published",
     retracted_event="demand.withdrawn",
