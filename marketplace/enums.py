@@ -87,6 +87,8 @@ class FilePurpose(models.TextChoices):
     VERIFICATION_EVIDENCE = "verification_evidence", _("Verification evidence")
     ATTACHMENT = "attachment", _("Attachment")
     SIGNED_CONTRACT = "signed_contract", _("Signed contract")
+    FILING_DOCUMENT = "filing_document", _("Filing document")
+    PHOTO = "photo", _("Photo")
 
 
 class ExpertKind(models.TextChoices):
@@ -150,12 +152,13 @@ class DealStage(models.TextChoices):
 
 
 class DealOrigin(models.TextChoices):
-    """Where a deal started. Brokers' engagements and events' letters of intent join later."""
+    """Where a deal started."""
 
     INQUIRY = "inquiry", _("An inquiry about an achievement")
     RESPONSE = "response", _("A response to a demand")
     MATCH = "match", _("A supply–demand match")
     CHALLENGE = "challenge", _("An open-challenge award")
+    EVENT = "event", _("A letter of intent signed at an event")
     DIRECT = "direct", _("Recorded directly")
 
 

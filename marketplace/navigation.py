@@ -24,7 +24,7 @@ VISITOR, MEMBER, ORG_ADMIN, ENTERPRISE, SUPPLY, AGENCY, STAFF, EXPERT = (
     "staff",
     "expert",
 )
-BROKER, AGENCY_ADMIN = "broker", "agency_admin"
+BROKER, AGENCY_ADMIN, PILOT = "broker", "agency_admin", "pilot"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,6 @@ class NavItem:
 
 
 PUBLIC_NAV = (
-    NavItem("home", _("Home")),
     NavItem("achievements:list", _("Achievements")),
     NavItem("achievements:featured", _("Featured achievements")),
     NavItem("demands:list", _("Demands")),
@@ -46,8 +45,8 @@ PUBLIC_NAV = (
     NavItem("demands:pools", _("Pooled R&D")),
     NavItem("organizations:list", _("Organizations")),
     NavItem("brokers:list", _("Brokers")),
+    NavItem("pilots:list", _("Pilot bases")),
     NavItem("search", _("Search")),
-    NavItem("api-docs", _("Open API")),
 )
 
 WORKSPACE_NAV = (
@@ -60,6 +59,9 @@ WORKSPACE_NAV = (
     NavItem("demands:workspace-challenges", _("Our challenges"), frozenset({ENTERPRISE})),
     NavItem("demands:bids", _("Our bids"), frozenset({MEMBER})),
     NavItem("deals:list", _("Deals and contracts"), frozenset({MEMBER})),
+    NavItem("pilots:requests", _("Pilot service requests"), frozenset({MEMBER})),
+    # Pilot operators, and universities and institutes, which run proof-of-concept centres.
+    NavItem("pilots:mine", _("Our pilot bases"), frozenset({PILOT, SUPPLY})),
     NavItem("matching:triage", _("Broker triage queue"), frozenset({STAFF, BROKER})),
     NavItem("brokers:engagements", _("My engagements"), frozenset({BROKER})),
     NavItem("brokers:agency", _("Broker filings"), frozenset({AGENCY_ADMIN})),
@@ -95,6 +97,8 @@ def user_roles(request) -> set[str]:
             roles.add(ENTERPRISE)
         elif kind in OrganizationKind.supply_kinds():
             roles.add(SUPPLY)
+        elif kind == OrganizationKind.PILOT_OPERATOR:
+            roles.add(PILOT)
         elif kind in (OrganizationKind.TRANSFER_AGENCY, OrganizationKind.SERVICE_AGENCY):
             roles.add(AGENCY)
             if membership.role == MembershipRole.ADMIN:

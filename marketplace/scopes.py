@@ -19,6 +19,7 @@ SCOPES: dict[str, str] = {
     "contracts:read": _("Read registered technology contracts"),
     "contracts:write": _("Upsert registered technology contracts by the partner's external reference"),
     "webhooks": _("Register webhook endpoints and read their deliveries"),
+    "pilots:read": _("Read the filed pilot bases and proof-of-concept centres"),
 }
 
 # Any valid partner token may read these (public reference data).
@@ -40,6 +41,7 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
     "pooled-procurement": ("demands:read", None),
     "contract": ("contracts:read", None),
     "contract-by-ref": ("contracts:read", "contracts:write"),
+    "pilot-base": ("pilots:read", None),
     "webhook-endpoint": ("webhooks", "webhooks"),
     "webhook-delivery": ("webhooks", "webhooks"),
 }
@@ -63,6 +65,7 @@ CLOSED = frozenset(
         "deal",
         "deal-payment",
         "engagement",
+        "service-request",
     }
 )
 

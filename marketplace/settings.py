@@ -354,6 +354,10 @@ OAUTH2_PROVIDER = {
 }
 # Brokers: whether a demand has at most one live engagement (claim) at a time.
 BROKERS = {"EXCLUSIVE_DEMAND_CLAIMS": env.bool("BROKER_EXCLUSIVE_CLAIMS", default=True)}
+# Pilot bases: the bureau's cap on one facility's subsidy (Dalian: up to 5,000,000 元).
+PILOTS = {"SUBSIDY_CAP": env.int("PILOT_SUBSIDY_CAP", default=5_000_000)}
+# Events: the bureau's yearly target of events held (Qingdao ~100 a year, Dalian ≥ 100 matchmaking events).
+EVENTS = {"YEARLY_TARGET": env.int("EVENTS_YEARLY_TARGET", default=100)}
 # How long an Idempotency-Key's response is kept for replays.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # Webhook deliveries: attempts before giving up, and the first retry delay (doubled each time).

@@ -103,6 +103,7 @@ urlpatterns = [
     path("workspace/", include(workspace_patterns)),
     path("expert/", include(evaluation_patterns)),
     path("brokers/", include("brokers.urls")),
+    path("pilots/", include("pilots.urls")),
     path("", include("achievements.urls")),
     path("", include("demands.urls")),
     path("", include("marketplace.urls_matching")),

@@ -68,13 +68,27 @@ def _sources() -> dict[type, SyncSource]:
     from demands import rules as demand_rules
     from demands.models import Demand
     from marketplace.models import Organization
+    from pilots.enums import FilingStatus as PilotFilingStatus
+    from pilots.models import PilotBase
 
     def broker_gone(user) -> Q | None:
         """Brokers leave the directory when suspended (a filing once approved)."""
         return Q(approved_at__isnull=False) & ~Q(status=FilingStatus.ACTIVE)
 
+    def pilot_base_gone(user) -> Q | None:
+        """Bases leave the directory when their filing is revoked (a filing once approved),
+        except for the members of their operator, who still see them."""
+        if market_rules.is_bureau_staff(user):
+            return None
+        query = Q(approved_at__isnull=False) & ~Q(status=PilotFilingStatus.APPROVED)
+        organizations = list(market_rules.membership_roles(user))
+        if organizations:
+            query &= ~Q(operator_id__in=organizations)
+        return query
+
     return {
         BrokerProfile: SyncSource("brokers", broker_gone),
+        PilotBase: SyncSource("pilot_bases", pilot_base_gone),
         Achievement: SyncSource("achievements", _listing_gone(achievement_rules.PUBLIC_STATUSES)),
         Demand: SyncSource("demands", _listing_gone(demand_rules.PUBLIC_STATUSES)),
         Organization: SyncSource("organizations", _organization_gone),

@@ -24,6 +24,7 @@ from marketplace.api.partners import AchievementByRefViewSet, ContractByRefViewS
 from marketplace.api.search import FavouriteViewSet, SavedSearchViewSet, SearchViewSet
 from marketplace.api.views import IndustryFieldViewSet, OrganizationViewSet, RegionViewSet
 from marketplace.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from pilots.api import PilotBaseViewSet, ServiceRequestViewSet
 
 
 @csrf_exempt  # answers every method with 404; nothing is changed
@@ -71,6 +72,8 @@ router.register(r"deals/(?P<deal_pk>[0-9]+)/payments", DealPaymentViewSet, basen
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("brokers", BrokerViewSet, basename="broker")
 router.register("engagements", EngagementViewSet, basename="engagement")
+router.register("pilot-bases", PilotBaseViewSet, basename="pilot-base")
+router.register("service-requests", ServiceRequestViewSet, basename="service-request")
 router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 

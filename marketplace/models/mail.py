@@ -36,6 +36,12 @@ class OutgoingMail(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
     headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    attachments = models.JSONField(
+        _("attachments"),
+        default=list,
+        blank=True,
+        help_text=_("Text files sent with the message: name, content, type."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=MailStatus.choices, default=MailStatus.QUEUED, db_index=True
     )

@@ -30,8 +30,10 @@ def mail_queue(
     context: dict,
     user=None,
     headers: dict | None = None,
+    attachments: list[dict] | None = None,
 ) -> OutgoingMail:
     """Queue one message rendered from `<template>_subject.txt`, `.txt` and (if present) `.html`.
+    `attachments`: text files sent with it, [{"name", "content", "mimetype"}] (an event's .ics).
 
     Idempotent on (to, purpose, period): queueing it again returns the existing row and sends
     nothing more. The send task is enqueued after the surrounding transaction commits.
@@ -58,6 +60,7 @@ def mail_queue(
                 body_text=body_text,
                 body_html=body_html,
                 headers=headers or {},
+                attachments=attachments or [],
             )
     except IntegrityError:
         # Queued concurrently by another process: the unique constraint kept one.
@@ -93,6 +96,8 @@ def mail_send(*, mail_id: int) -> OutgoingMail:
         )
         if mail.body_html:
             message.attach_alternative(mail.body_html, "text/html")
+        for attachment in mail.attachments or []:
+            message.attach(attachment["name"], attachment["content"], attachment["mimetype"])
         mail.attempts += 1
         try:
             message.send()

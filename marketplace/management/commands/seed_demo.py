@@ -20,6 +20,7 @@ STEPS = [
     "brokers.demo.seed_broker_programme",
     "marketplace.demo.seed_partners",
     "achievements.demo_featured.seed_featured",
+    "pilots.demo.seed_pilots",
     "marketplace.demo.seed_search",  # indexes everything seeded before
     "marketplace.demo.seed_matches",  # last: matches over the whole index
 ]
