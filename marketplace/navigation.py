@@ -24,7 +24,7 @@ VISITOR, MEMBER, ORG_ADMIN, ENTERPRISE, SUPPLY, AGENCY, STAFF, EXPERT = (
     "staff",
     "expert",
 )
-BROKER, AGENCY_ADMIN, PILOT = "broker", "agency_admin", "pilot"
+BROKER, AGENCY_ADMIN, PILOT, EVENT_ORGANIZER = "broker", "agency_admin", "pilot", "event_organizer"
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ PUBLIC_NAV = (
     NavItem("organizations:list", _("Organizations")),
     NavItem("brokers:list", _("Brokers")),
     NavItem("pilots:list", _("Pilot bases")),
+    NavItem("events:list", _("Events")),
     NavItem("search", _("Search")),
 )
 
@@ -62,6 +63,9 @@ WORKSPACE_NAV = (
     NavItem("pilots:requests", _("Pilot service requests"), frozenset({MEMBER})),
     # Pilot operators, and universities and institutes, which run proof-of-concept centres.
     NavItem("pilots:mine", _("Our pilot bases"), frozenset({PILOT, SUPPLY})),
+    NavItem("events:mine", _("My event registrations"), None),
+    # Event-organizer staff, and the service and transfer agencies that organize their own events.
+    NavItem("events:organized", _("Organized events"), frozenset({EVENT_ORGANIZER, AGENCY})),
     NavItem("matching:triage", _("Broker triage queue"), frozenset({STAFF, BROKER})),
     NavItem("brokers:engagements", _("My engagements"), frozenset({BROKER})),
     NavItem("brokers:agency", _("Broker filings"), frozenset({AGENCY_ADMIN})),
@@ -105,6 +109,8 @@ def user_roles(request) -> set[str]:
                 roles.add(AGENCY_ADMIN)  # confirms its brokers' filings
     if market_rules.is_bureau_staff(user):
         roles.add(STAFF)
+    if user.is_staff and market_rules.is_event_organizer(user):  # staff groups: no query for others
+        roles.add(EVENT_ORGANIZER)
     if market_rules.is_expert(user):
         roles.add(EXPERT)
     from brokers.rules import is_active_broker

@@ -20,6 +20,7 @@ SCOPES: dict[str, str] = {
     "contracts:write": _("Upsert registered technology contracts by the partner's external reference"),
     "webhooks": _("Register webhook endpoints and read their deliveries"),
     "pilots:read": _("Read the filed pilot bases and proof-of-concept centres"),
+    "events:read": _("Read the public calendar of matchmaking events"),
 }
 
 # Any valid partner token may read these (public reference data).
@@ -42,6 +43,7 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
     "contract": ("contracts:read", None),
     "contract-by-ref": ("contracts:read", "contracts:write"),
     "pilot-base": ("pilots:read", None),
+    "event": ("events:read", None),
     "webhook-endpoint": ("webhooks", "webhooks"),
     "webhook-delivery": ("webhooks", "webhooks"),
 }
@@ -66,6 +68,7 @@ CLOSED = frozenset(
         "deal-payment",
         "engagement",
         "service-request",
+        "event-registration",
     }
 )
 

@@ -104,6 +104,7 @@ urlpatterns = [
     path("expert/", include(evaluation_patterns)),
     path("brokers/", include("brokers.urls")),
     path("pilots/", include("pilots.urls")),
+    path("events/", include("events.urls")),
     path("", include("achievements.urls")),
     path("", include("demands.urls")),
     path("", include("marketplace.urls_matching")),

@@ -67,6 +67,7 @@ def _sources() -> dict[type, SyncSource]:
     from brokers.models import BrokerProfile
     from demands import rules as demand_rules
     from demands.models import Demand
+    from events.models import Event
     from marketplace.models import Organization
     from pilots.enums import FilingStatus as PilotFilingStatus
     from pilots.models import PilotBase
@@ -86,9 +87,15 @@ def _sources() -> dict[type, SyncSource]:
             query &= ~Q(operator_id__in=organizations)
         return query
 
+    def event_gone(user) -> Q | None:
+        """Events never leave the public calendar: a cancelled one stays listed (status
+        cancelled), and a draft was never public. Only deleted rows could be tombstoned."""
+        return None
+
     return {
         BrokerProfile: SyncSource("brokers", broker_gone),
         PilotBase: SyncSource("pilot_bases", pilot_base_gone),
+        Event: SyncSource("events", event_gone),
         Achievement: SyncSource("achievements", _listing_gone(achievement_rules.PUBLIC_STATUSES)),
         Demand: SyncSource("demands", _listing_gone(demand_rules.PUBLIC_STATUSES)),
         Organization: SyncSource("organizations", _organization_gone),

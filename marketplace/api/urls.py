@@ -17,6 +17,7 @@ from demands.api_challenges import (
     PledgeViewSet,
     PooledProcurementViewSet,
 )
+from events.api import EventRegistrationViewSet, EventViewSet
 from marketplace.api.deals import ContractViewSet, DealPaymentViewSet, DealViewSet
 from marketplace.api.evaluation import EvaluationRoundViewSet
 from marketplace.api.matching import AchievementMatchViewSet, DemandMatchViewSet, FreeTextMatchViewSet
@@ -74,6 +75,8 @@ router.register("brokers", BrokerViewSet, basename="broker")
 router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("pilot-bases", PilotBaseViewSet, basename="pilot-base")
 router.register("service-requests", ServiceRequestViewSet, basename="service-request")
+router.register("events", EventViewSet, basename="event")
+router.register(r"events/(?P<event_pk>[0-9]+)/registrations", EventRegistrationViewSet, basename="event-registration")
 router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 

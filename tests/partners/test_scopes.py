@@ -23,7 +23,7 @@ def test_every_api_route_is_decided_by_the_catalogue():
 def _url(basename: str, prefix: str) -> tuple[str, str]:
     """(list or detail URL, method) for a route: the list when there is one."""
     kwargs = {name: 1 for name in ("achievement_pk", "demand_pk", "challenge_pk", "pool_pk", "deal_pk",
-                                   "inquiry_pk", "response_pk") if f"(?P<{name}>" in prefix}  # fmt: skip
+                                   "inquiry_pk", "response_pk", "event_pk") if f"(?P<{name}>" in prefix}  # fmt: skip
     query = "?q=海水淡化膜" if basename in ("match-achievements", "search") else ""
     try:
         return reverse(f"v1:{basename}-list", kwargs=kwargs) + query, "list"

@@ -21,6 +21,7 @@ STEPS = [
     "marketplace.demo.seed_partners",
     "achievements.demo_featured.seed_featured",
     "pilots.demo.seed_pilots",
+    "events.demo.seed_events",
     "marketplace.demo.seed_search",  # indexes everything seeded before
     "marketplace.demo.seed_matches",  # last: matches over the whole index
 ]
