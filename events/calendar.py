@@ -11,7 +11,8 @@ from icalendar import Event as CalendarEvent
 PRODID = "-//Regional Technology Market//Events//ZH"
 
 
-def calendar_for(events: Iterable, *, name: str = "") -> Calendar:
+def calendar_for(events: Iterable, *, name: str = "", with_link: bool = False) -> Calendar:
+    """`with_link`: include the online link (only for a confirmed registrant's own .ics)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -29,9 +30,10 @@ def calendar_for(events: Iterable, *, name: str = "") -> Calendar:
         item.add("dtend", event.ends_at)
         item.add("dtstamp", event.updated_at)
         item.add("last-modified", event.updated_at)
-        item.add("location", event.venue or event.online_url)
+        link = event.online_url if with_link else ""
+        item.add("location", event.venue or link)
         item.add("url", settings.SITE_URL + event.get_absolute_url())
-        item.add("description", "\n".join(part for part in (event.summary, event.agenda, event.online_url) if part))
+        item.add("description", "\n".join(part for part in (event.summary, event.agenda, link) if part))
         item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
         calendar.add_component(item)
     return calendar

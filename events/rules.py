@@ -15,17 +15,26 @@ ORGANIZING_KINDS = (OrganizationKind.SERVICE_AGENCY, OrganizationKind.TRANSFER_A
 
 
 def organizing_organization_ids(user) -> list[int]:
-    """The verified agencies among the user's organizations: they may organize events."""
+    """The verified agencies among the user's organizations: they may organize events (cached
+    on the user object for the request, like the memberships)."""
     from marketplace.models import Organization
 
+    cached = getattr(user, "_organizing_ids", None)
+    if cached is not None:
+        return cached
     ids = list(market_rules.membership_roles(user))
-    if not ids:
-        return []
-    return list(
-        Organization.objects.filter(
-            pk__in=ids, kind__in=ORGANIZING_KINDS, verification_status=VerificationStatus.VERIFIED
-        ).values_list("pk", flat=True)
+    found = (
+        list(
+            Organization.objects.filter(
+                pk__in=ids, kind__in=ORGANIZING_KINDS, verification_status=VerificationStatus.VERIFIED
+            ).values_list("pk", flat=True)
+        )
+        if ids
+        else []
     )
+    if getattr(user, "is_authenticated", False):
+        user._organizing_ids = found
+    return found
 
 
 @rules.predicate
@@ -35,10 +44,14 @@ def can_organize(user) -> bool:
 
 @rules.predicate
 def is_event_organizer(user, event) -> bool:
-    """Event-organizer staff, or a member of the event's organizing agency."""
+    """Event-organizer staff, or a member of the event's organizer while it is a verified agency
+    (an enterprise named organizer by staff, or an agency that lost its verification, does not
+    manage the event: the staff do)."""
     if event is None:
         return False
-    return market_rules.is_event_organizer(user) or event.organizer_id in market_rules.membership_roles(user)
+    if event.organizer_id not in market_rules.membership_roles(user):
+        return market_rules.is_event_organizer(user)
+    return event.organizer_id in organizing_organization_ids(user) or market_rules.is_event_organizer(user)
 
 
 @rules.predicate

@@ -129,6 +129,9 @@ def event_create(*, user: User, organizer: Organization, industry_fields=(), co_
 @transaction.atomic
 def event_update(*, event: Event, user: User, industry_fields=None, co_organizers=None, **fields) -> Event:
     _require(user, "events.change_event", event)
+    # The row as stored, locked: only the edited fields are written (a colleague may have cancelled
+    # it meanwhile), and the capacity is checked against sign-ups that cannot change under us.
+    event = _locked(event)
     if event.status in (EventStatus.HELD, EventStatus.REPORTED, EventStatus.CANCELLED):
         raise ValidationError(_("A past or cancelled event is no longer edited."))
     if "capacity" in fields and fields["capacity"] is not None:
@@ -238,10 +241,10 @@ def check_in_token(registration: Registration) -> str:
 
 
 def ics(event: Event) -> str:
-    """The event as an iCalendar file (RFC 5545), for the confirmation e-mail."""
+    """The event as an iCalendar file (RFC 5545) for a confirmed registrant's e-mail (with the online link)."""
     from events.calendar import calendar_for
 
-    return calendar_for([event]).to_ical().decode("utf-8")
+    return calendar_for([event], with_link=True).to_ical().decode("utf-8")
 
 
 def _confirmation_mail(registration: Registration) -> None:
@@ -388,6 +391,7 @@ def presentation_apply(*, event: Event, user: User, achievement, presenter_name:
     """An achievement's owner applies to present it at a roadshow or launch."""
     if achievement.organization_id not in membership_roles(user):
         raise PermissionDenied
+    event = _locked(event)  # one application per achievement, also when submitted twice at once
     if event.status != EventStatus.PUBLISHED:
         raise ValidationError(_("This event takes no more applications."))
     if not achievement.is_public:
@@ -525,6 +529,9 @@ def meeting_request(
     if not topic.strip():
         raise ValidationError({"topic": _("Say what the meeting is about.")})
     _lock_pair(requester, invitee)
+    # Re-read under the locks: a cancellation that committed meanwhile ends it here.
+    if Registration.objects.filter(pk__in=[requester.pk, invitee.pk], status=RegistrationStatus.CONFIRMED).count() != 2:
+        raise ValidationError({"invitee": _("Choose a confirmed attendee of this event.")})
     for side, label in ((requester, _("You have")), (invitee, _("%(name)s has") % {"name": invitee.user})):
         clash = _clash(side, starts_at, ends_at)
         if clash is not None:
@@ -580,6 +587,7 @@ def meeting_accept(*, meeting: Meeting, user: User) -> Meeting:
 @transaction.atomic
 def meeting_decline(*, meeting: Meeting, user: User, reason: str = "") -> Meeting:
     _meeting_for(meeting, user, "invitee")
+    meeting = Meeting.objects.select_for_update().select_related("requester__user", "invitee__user").get(pk=meeting.pk)
     if meeting.status != MeetingStatus.REQUESTED:
         raise ValidationError(_("This meeting is no longer waiting for an answer."))
     meeting.status = MeetingStatus.DECLINED
@@ -599,6 +607,7 @@ def meeting_decline(*, meeting: Meeting, user: User, reason: str = "") -> Meetin
 def meeting_cancel(*, meeting: Meeting, user: User) -> Meeting:
     if getattr(user, "pk", None) not in (meeting.requester.user_id, meeting.invitee.user_id):
         raise PermissionDenied
+    meeting = Meeting.objects.select_for_update().select_related("requester__user", "invitee__user").get(pk=meeting.pk)
     if meeting.status not in MeetingStatus.holding_values():
         raise ValidationError(_("This meeting is not planned."))
     meeting.status = MeetingStatus.CANCELLED

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -157,6 +158,8 @@ def base_update(*, base: PilotBase, user: User, industry_fields=None, **fields) 
     (what the bureau filed); everything else is published as it is saved."""
     _require(user, "pilots.change_pilotbase", base)
     _check_unknown(fields, BASE_FIELDS)
+    # Only the fields edited are written, onto the row as stored (the bureau may have decided meanwhile).
+    base = PilotBase.objects.select_for_update().get(pk=base.pk)
     if base.status in (FilingStatus.APPROVED, FilingStatus.APPLIED):
         for name in FILED_FIELDS:
             fields.pop(name, None)
@@ -230,6 +233,10 @@ def equipment_delete(*, equipment: Equipment, user: User) -> None:
     _require(user, "pilots.change_equipment", equipment)
     if equipment.bookings.filter(is_active=True, ends_at__gt=timezone.now(), request__isnull=False).exists():
         raise ValidationError(_("This equipment has bookings to come: cancel them first."))
+    if equipment.bookings.filter(request__status=RequestStatus.COMPLETED).exists():
+        raise ValidationError(
+            _("Completed work was booked on this equipment and its record is kept: mark it as not shared instead.")
+        )
     base = equipment.base
     equipment.delete()
     base.save(update_fields=["updated_at"])
@@ -450,6 +457,13 @@ def request_submit(
     return request
 
 
+def _lock(request: ServiceRequest) -> ServiceRequest:
+    """Lock the request's row and read its status afresh: a step decides on what is stored, not
+    on what the page showed (the other side may have moved it meanwhile)."""
+    request.status = ServiceRequest.objects.select_for_update().values_list("status", flat=True).get(pk=request.pk)
+    return request
+
+
 def _amount(value) -> Decimal:
     if value in (None, ""):
         raise ValidationError({"quoted_amount": _("Enter the amount.")})
@@ -463,10 +477,10 @@ def _amount(value) -> Decimal:
 def request_quote(*, request: ServiceRequest, user: User, amount, note: str = "") -> ServiceRequest:
     """The operator quotes (or re-quotes); the requester accepts or withdraws."""
     _require(user, "pilots.operate_servicerequest", request)
+    _lock(request)
     request.quoted_amount = _amount(amount)
     request.quote_note = note.strip()
     if request.status == RequestStatus.QUOTED:
-        ServiceRequest.objects.select_for_update().filter(pk=request.pk).get()
         request.save(update_fields=["quoted_amount", "quote_note", "updated_at"])
     else:
         REQUEST.apply(request, RequestStatus.QUOTED, actor=user, update_fields=["quoted_amount", "quote_note"])
@@ -487,6 +501,7 @@ def request_accept(*, request: ServiceRequest, user: User, amount=None, note: st
     """The work is agreed: the operator accepts a new request at its price (the service's list
     price unless it quotes one), or the requester accepts the operator's quotation."""
     fields = []
+    _lock(request)
     by_operator = request.status != RequestStatus.QUOTED
     if not by_operator:
         _require(user, "pilots.request_servicerequest", request)
@@ -611,12 +626,13 @@ def request_book(
     slots = list(slots)
     if not slots:
         raise ValidationError({"equipment": _("Choose the equipment and the time.")})
+    _lock(request)  # a withdrawal committing meanwhile leaves no booking behind
     if request.status not in (RequestStatus.ACCEPTED, RequestStatus.SCHEDULED, RequestStatus.IN_PROGRESS):
         raise ValidationError(_("Only an accepted request is scheduled."))
     bookings = []
     for equipment, starts_at, ends_at in sorted(slots, key=lambda slot: slot[0].pk):  # one lock order
-        if equipment.base_id != request.base_id:
-            raise ValidationError({"equipment": _("Choose equipment of this base.")})
+        if equipment.base_id != request.base_id or not equipment.is_shared:
+            raise ValidationError({"equipment": _("Choose shared equipment of this base.")})
         bookings.append(_book(equipment, starts_at, ends_at, user=user, request=request))
     if request.status == RequestStatus.ACCEPTED:
         REQUEST.apply(request, RequestStatus.SCHEDULED, actor=user)
@@ -683,7 +699,16 @@ def request_complete(*, request: ServiceRequest, user: User, report: str) -> Ser
 def subsidy_check(subsidy: FacilitySubsidy) -> None:
     """The bureau's cap per facility (settings.PILOTS["SUBSIDY_CAP"], 5,000,000 元 in Dalian)."""
     cap = Decimal(settings.PILOTS["SUBSIDY_CAP"])
-    if subsidy.subsidy is not None and subsidy.subsidy > cap:
-        raise ValidationError({"subsidy": _("A facility subsidy is at most %(cap)s 元.") % {"cap": f"{cap:,.0f}"}})
+    granted = Decimal(0)
+    if subsidy.base_id and subsidy.facility:  # earlier grants for the same facility count towards the cap
+        earlier = FacilitySubsidy.objects.filter(base_id=subsidy.base_id, facility=subsidy.facility.strip())
+        granted = earlier.exclude(pk=subsidy.pk).aggregate(total=Sum("subsidy"))["total"] or Decimal(0)
+    if subsidy.subsidy is not None and subsidy.subsidy + granted > cap:
+        raise ValidationError(
+            {
+                "subsidy": _("A facility subsidy is at most %(cap)s 元 in all (granted before: %(granted)s 元).")
+                % {"cap": f"{cap:,.0f}", "granted": f"{granted:,.0f}"}
+            }
+        )
     if subsidy.subsidy is not None and subsidy.investment is not None and subsidy.subsidy > subsidy.investment:
         raise ValidationError({"subsidy": _("The subsidy cannot exceed the investment.")})

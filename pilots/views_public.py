@@ -100,10 +100,13 @@ def detail(request, pk: int):
 
 def _calendar_start(value: str) -> date:
     """The first day shown: `?start=YYYY-MM-DD`, today when missing or unreadable."""
+    today = timezone.localdate()
     try:
-        return date.fromisoformat(value)
+        start = date.fromisoformat(value)
     except ValueError:
-        return timezone.localdate()
+        return today
+    # Two years back or ahead at most (the booking horizon), and never a date that overflows.
+    return start if abs((start - today).days) <= 730 else today
 
 
 @require_GET

@@ -428,3 +428,55 @@ def test_only_staff_groups_are_event_organizers(event, buyer):
     member = MembershipFactory(organization=event.organizer, role=MembershipRole.MEMBER).user
     assert member.has_perm("events.change_event", event)
     assert not buyer.has_perm("events.change_event", event)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_meeting_requests_for_one_slot_book_it_once():
+    event = EventFactory(capacity=20)
+    presenter = RegistrationFactory(event=event)
+    asking = [RegistrationFactory(event=event) for _ in range(5)]
+    slot = event.starts_at + timedelta(hours=1)
+    results = run_together(
+        [
+            lambda r=r: services.meeting_request(
+                event=event, user=r.user, invitee=presenter, starts_at=slot, topic="合作"
+            )
+            for r in asking
+        ]
+    )
+    assert sum(1 for r in results if not isinstance(r, ValidationError)) == 1
+    assert presenter.meetings_invited.filter(status=MeetingStatus.REQUESTED).count() == 1
+
+
+def test_the_public_calendar_never_carries_the_online_link(agency):
+    from events.calendar import calendar_for
+
+    event = EventFactory(organizer=agency, venue="", online_url="https://meeting.example.cn/j/123456")
+    public = calendar_for([event]).to_ical().decode()
+    assert "meeting.example.cn" not in public
+    assert "meeting.example.cn" in services.ics(event)  # a confirmed registrant's own file
+
+
+def test_an_enterprise_named_organizer_does_not_manage_the_event(event_staff, enterprise, buyer):
+    event = services.event_create(user=event_staff, organizer=enterprise, **event_fields())
+    assert not buyer.has_perm("events.change_event", event)
+    assert event_staff.has_perm("events.change_event", event)
+
+
+def test_an_edit_does_not_undo_a_cancellation_taken_meanwhile(event, organizer):
+    stale = Event.objects.get(pk=event.pk)
+    services.event_cancel(event=event, user=organizer, reason="场地临时关闭")
+    with pytest.raises(ValidationError):
+        services.event_update(event=stale, user=organizer, title="改名")
+    event.refresh_from_db()
+    assert event.status == EventStatus.CANCELLED
+
+
+def test_no_meeting_with_someone_who_cancelled_meanwhile(event, buyer, enterprise, professor, university):
+    services.register(event=event, user=buyer, organization=enterprise)
+    theirs = services.register(event=event, user=professor, organization=university)
+    stale = Registration.objects.get(pk=theirs.pk)
+    services.registration_cancel(registration=theirs, user=professor)
+    with pytest.raises(ValidationError):
+        services.meeting_request(event=event, user=buyer, invitee=stale, starts_at=event.starts_at, topic="合作")

@@ -436,3 +436,74 @@ def test_achievements_ready_for_a_pilot_are_shown_fitting_bases(base, reactor):
     assert all(s.base.name != "生物医药概念验证中心" for s in selectors.suggestions_for_achievement(achievement))
     achievement.trl = 8
     assert selectors.suggestions_for_achievement(achievement) == []
+
+
+# Steps decide on what is stored, not on the page the user saw ------------------------------------
+
+
+def test_a_booking_for_a_request_withdrawn_meanwhile_is_refused(base, reactor, enterprise, requester, operator_admin):
+    request = submit(requester, enterprise, base)
+    services.request_accept(request=request, user=operator_admin, amount=1000)
+    stale = ServiceRequest.objects.get(pk=request.pk)  # the operator's page
+    services.request_withdraw(request=request, user=requester, reason="项目取消")
+    start, end = slot()
+    with pytest.raises(ValidationError):
+        services.request_book(request=stale, user=operator_admin, slots=[(reactor, start, end)])
+    assert not Booking.objects.exists()
+
+
+def test_an_operator_cannot_accept_a_request_quoted_meanwhile(base, enterprise, requester, operator_admin):
+    request = submit(requester, enterprise, base)
+    stale = ServiceRequest.objects.get(pk=request.pk)  # still "submitted" on this page
+    services.request_quote(request=request, user=operator_admin, amount="80000")
+    with pytest.raises(PermissionDenied):  # a quotation is the requester's to accept
+        services.request_accept(request=stale, user=operator_admin, amount="1")
+    request.refresh_from_db()
+    assert (request.status, request.quoted_amount) == (RequestStatus.QUOTED, Decimal("80000"))
+
+
+def test_an_edit_does_not_undo_the_bureau_decision_taken_meanwhile(base, operator_admin, reviewer):
+    PilotBase.objects.filter(pk=base.pk).update(status=FilingStatus.APPLIED, filing_number="")
+    stale = PilotBase.objects.get(pk=base.pk)  # the operator's edit form
+    services.base_approve(base=PilotBase.objects.get(pk=base.pk), reviewer=reviewer, filing_number="ZS-2026-0099")
+    services.base_update(base=stale, user=operator_admin, address="新地址 9 号")
+    base.refresh_from_db()
+    assert (base.status, base.filing_number, base.address) == (FilingStatus.APPROVED, "ZS-2026-0099", "新地址 9 号")
+
+
+def test_the_subsidy_cap_is_per_facility_in_all(base):
+    FacilitySubsidy.objects.create(
+        base=base, facility="连续流中试线", year=2025, investment=Decimal("9000000"), subsidy=Decimal("4000000")
+    )
+    second = FacilitySubsidy(
+        base=base, facility="连续流中试线", year=2026, investment=Decimal("3000000"), subsidy=Decimal("1500000")
+    )
+    with pytest.raises(ValidationError) as error:
+        services.subsidy_check(second)
+    assert "4,000,000" in error.value.message_dict["subsidy"][0]
+    second.subsidy = Decimal("1000000")
+    services.subsidy_check(second)
+    services.subsidy_check(
+        FacilitySubsidy(
+            base=base, facility="喷雾干燥线", year=2026, investment=Decimal("5000000"), subsidy=Decimal("2000000")
+        )
+    )
+
+
+def test_equipment_with_completed_work_is_kept(base, reactor, enterprise, operator_admin):
+    request = ServiceRequestFactory(base=base, organization=enterprise, status=RequestStatus.COMPLETED)
+    start, end = slot()
+    Booking.objects.create(
+        equipment=reactor, request=request, starts_at=start - timedelta(days=30), ends_at=end - timedelta(days=30)
+    )
+    with pytest.raises(ValidationError):
+        services.equipment_delete(equipment=reactor, user=operator_admin)
+    assert Booking.objects.filter(equipment=reactor).exists()
+
+
+def test_only_shared_equipment_is_booked_for_requests(base, enterprise, operator_admin):
+    own = EquipmentFactory(base=base, name="内部分析仪", is_shared=False)
+    request = ServiceRequestFactory(base=base, organization=enterprise, status=RequestStatus.ACCEPTED)
+    start, end = slot()
+    with pytest.raises(ValidationError):
+        services.request_book(request=request, user=operator_admin, slots=[(own, start, end)])

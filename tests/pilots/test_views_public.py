@@ -321,3 +321,10 @@ def test_request_form_for_a_user_without_organization(login, base):
 
     assert response.status_code == 200
     assert response.context["no_organization"]
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "2020-02-30"])
+def test_calendar_starts_today_for_a_date_out_of_range(client, base, reactor, start):
+    response = client.get(reverse("pilots:calendar", args=[base.pk]), {"start": start})
+    assert response.status_code == 200
+    assert response.context["start"] == timezone.localdate()
