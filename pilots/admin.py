@@ -198,16 +198,14 @@ class PilotBaseAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, Simple
     """Filings: the reviewer approves (confirming the level), rejects or revokes with a reason,
     and records the yearly re-evaluation. The description is the operator's; staff read it."""
 
+    # Kind and region are filters; the list stays readable beside the admin's sidebar.
     list_display = (
         "name",
         "operator",
-        "kind",
         "level",
-        "region",
         "status",
         "filing_number",
         "applied_at",
-        "approved_at",
         "next_review_due",
         "review_overdue",
     )
