@@ -627,6 +627,6 @@ class ContractRegistrationAdmin(TransitionHistoryMixin, ObjectPermissionsModelAd
 
 
 # Partner systems: applications (credentials and scopes) and webhooks.
-from marketplace import admin_partners, admin_webhooks  # noqa: E402
+from marketplace import admin_partners, admin_statistics, admin_webhooks  # noqa: E402
 
-__all__ = ["admin_partners", "admin_webhooks"]
+__all__ = ["admin_partners", "admin_statistics", "admin_webhooks"]

@@ -71,6 +71,7 @@ WORKSPACE_NAV = (
     NavItem("brokers:agency", _("Broker filings"), frozenset({AGENCY_ADMIN})),
     NavItem("brokers:teams", _("Service teams"), frozenset({BROKER, AGENCY, SUPPLY, STAFF})),
     NavItem("brokers:performance", _("Broker performance"), frozenset({STAFF})),
+    NavItem("statistics:dashboard", _("Statistics"), frozenset({STAFF})),
     NavItem("achievements:report", _("Monthly report"), frozenset({SUPPLY})),
     NavItem("workspace:organization", _("Organization details"), frozenset({ORG_ADMIN})),
     NavItem("workspace:verification", _("Verification"), frozenset({MEMBER})),

@@ -42,6 +42,7 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
     "pooled-procurement": ("demands:read", None),
     "contract": ("contracts:read", None),
     "contract-by-ref": ("contracts:read", "contracts:write"),
+    "stats": ("contracts:read", None),  # the statistics summary of registered contracts
     "pilot-base": ("pilots:read", None),
     "event": ("events:read", None),
     "webhook-endpoint": ("webhooks", "webhooks"),

@@ -7,6 +7,7 @@ REDIS_URL, EMAIL_URL and SITE_URL.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -358,6 +359,8 @@ BROKERS = {"EXCLUSIVE_DEMAND_CLAIMS": env.bool("BROKER_EXCLUSIVE_CLAIMS", defaul
 PILOTS = {"SUBSIDY_CAP": env.int("PILOT_SUBSIDY_CAP", default=5_000_000)}
 # Events: the bureau's yearly target of events held (Qingdao ~100 a year, Dalian ≥ 100 matchmaking events).
 EVENTS = {"YEARLY_TARGET": env.int("EVENTS_YEARLY_TARGET", default=100)}
+# Statistics console: the transfer-agency subsidy rate on registered technology amounts (Changzhou ≈ 2%).
+STATISTICS = {"AGENCY_SUBSIDY_RATE": Decimal(env.str("STATS_AGENCY_SUBSIDY_RATE", default="0.02"))}
 # How long an Idempotency-Key's response is kept for replays.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # Webhook deliveries: attempts before giving up, and the first retry delay (doubled each time).

@@ -8,6 +8,7 @@ from oauth2_provider import views as oauth_views
 from marketplace.forms.accounts import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from marketplace.views import accounts, evaluation, public, workspace
 from marketplace.views import search as search_views
+from marketplace.views import statistics as statistics_views
 
 admin.site.site_header = "科技大市场 · 管理控制台"
 admin.site.site_title = "科技大市场管理"
@@ -93,6 +94,14 @@ evaluation_patterns = (
     "evaluation",
 )
 
+statistics_patterns = (
+    [
+        path("", statistics_views.dashboard, name="dashboard"),
+        path("export/", statistics_views.export, name="export"),
+    ],
+    "statistics",
+)
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("healthz", public.healthz, name="healthz"),
@@ -102,6 +111,7 @@ urlpatterns = [
     path("organizations/", include(organization_patterns)),
     path("workspace/", include(workspace_patterns)),
     path("expert/", include(evaluation_patterns)),
+    path("statistics/", include(statistics_patterns)),
     path("brokers/", include("brokers.urls")),
     path("pilots/", include("pilots.urls")),
     path("events/", include("events.urls")),

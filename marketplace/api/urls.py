@@ -23,6 +23,7 @@ from marketplace.api.evaluation import EvaluationRoundViewSet
 from marketplace.api.matching import AchievementMatchViewSet, DemandMatchViewSet, FreeTextMatchViewSet
 from marketplace.api.partners import AchievementByRefViewSet, ContractByRefViewSet, DemandByRefViewSet
 from marketplace.api.search import FavouriteViewSet, SavedSearchViewSet, SearchViewSet
+from marketplace.api.stats import StatsViewSet
 from marketplace.api.views import IndustryFieldViewSet, OrganizationViewSet, RegionViewSet
 from marketplace.api.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from pilots.api import PilotBaseViewSet, ServiceRequestViewSet
@@ -71,6 +72,7 @@ router.register(r"pooled-procurements/(?P<pool_pk>[0-9]+)/pledges", PledgeViewSe
 router.register("deals", DealViewSet, basename="deal")
 router.register(r"deals/(?P<deal_pk>[0-9]+)/payments", DealPaymentViewSet, basename="deal-payment")
 router.register("contracts", ContractViewSet, basename="contract")
+router.register("stats", StatsViewSet, basename="stats")
 router.register("brokers", BrokerViewSet, basename="broker")
 router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("pilot-bases", PilotBaseViewSet, basename="pilot-base")

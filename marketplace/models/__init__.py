@@ -11,6 +11,7 @@ from .notifications import Notification
 from .organizations import JoinRequest, Membership, Organization
 from .partners import IdempotencyKey, PartnerApplication, Tombstone, WebhookDelivery, WebhookEndpoint
 from .search import Favourite, SavedSearch, SavedSearchHit, SearchDocument, SearchDocumentField, Synonym
+from .statistics import TargetMetric, YearlyTarget
 from .taxonomy import IndustryField, Region
 from .transitions import TransitionLog
 
@@ -46,10 +47,12 @@ __all__ = [
     "SearchDocument",
     "SearchDocumentField",
     "Synonym",
+    "TargetMetric",
     "TermStatistic",
     "Tombstone",
     "TransitionLog",
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "YearlyTarget",
 ]
