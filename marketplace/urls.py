@@ -9,6 +9,7 @@ from marketplace.forms.accounts import LoginForm, PasswordChangeForm, PasswordRe
 from marketplace.views import accounts, evaluation, public, workspace
 from marketplace.views import search as search_views
 from marketplace.views import statistics as statistics_views
+from marketplace.views import statistics_funnel as statistics_funnel_views
 
 admin.site.site_header = "科技大市场 · 管理控制台"
 admin.site.site_title = "科技大市场管理"
@@ -98,6 +99,10 @@ statistics_patterns = (
     [
         path("", statistics_views.dashboard, name="dashboard"),
         path("export/", statistics_views.export, name="export"),
+        path("funnel/", statistics_funnel_views.funnel_page, name="funnel"),
+        path("funnel/export/", statistics_funnel_views.funnel_export, name="funnel-export"),
+        path("bulletin/", statistics_views.bulletin, name="bulletin"),
+        path("bulletin/print/", statistics_views.bulletin_html, name="bulletin-html"),
     ],
     "statistics",
 )

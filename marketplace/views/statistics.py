@@ -18,7 +18,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.functional import Promise
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -26,7 +28,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from marketplace import rules as market_rules
-from marketplace import statistics
+from marketplace import statistics, statistics_bulletin
 from marketplace.enums import PartyRole
 from marketplace.statistics import GRANULARITIES, StatsFilter, StatsFilterForm
 
@@ -189,12 +191,39 @@ def _granularity(request) -> str:
     return value if value in GRANULARITIES else "month"
 
 
+def _charts(tables: list[Table]) -> dict:
+    """The charts' data, read by static/js/statistics-charts.js from json_script blocks: the
+    period and category tables' amounts as numbers of yuan, labelled as in the tables."""
+    rows = {table.key: table.rows for table in tables}
+    turnover, technology = _("contract amount (yuan)"), _("technology transaction amount (yuan)")
+    return {
+        "periods": {
+            "labels": [str(row[0]) for row in rows["period"]],
+            "series": [
+                {"label": turnover, "data": [float(row[2]) for row in rows["period"]]},
+                {"label": technology, "data": [float(row[3]) for row in rows["period"]]},
+            ],
+        },
+        "categories": {
+            "labels": [str(row[0]) for row in rows["category"]],
+            "series": [{"label": turnover, "data": [float(row[2]) for row in rows["category"]]}],
+        },
+    }
+
+
 @statistics_staff_required
 @require_GET
 def dashboard(request):
     form = StatsFilterForm(data=StatsFilter.params(request.GET))
     granularity = _granularity(request)
-    context = {"form": form, "granularity": granularity, "granularities": GRANULARITY_LABELS.items()}
+    context = {
+        "form": form,
+        "granularity": granularity,
+        "granularities": GRANULARITY_LABELS.items(),
+        "bulletin_form": statistics_bulletin.BulletinForm(
+            initial=statistics_bulletin.last_complete_month().as_query(), auto_id="bulletin_%s"
+        ),
+    }
     try:
         f = StatsFilter.from_form(form)
     except ValidationError:  # the form shows the messages; no figures for a bad filter
@@ -217,6 +246,7 @@ def dashboard(request):
             "targets": statistics.targets_progress(year),
             "targets_export": "?" + urlencode({**query, "table": "targets"}),
             "query": urlencode(query),
+            "charts": _charts(tables),
         }
     )
     return render(request, "statistics/dashboard.html", context)
@@ -252,4 +282,43 @@ def export(request):
         table_workbook(table), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = f'attachment; filename="statistics-{table.key}.xlsx"'
+    return response
+
+
+# The statistical bulletin --------------------------------------------------------------------
+
+
+def _bulletin_context(request):
+    """(context, None) for a valid choice of period, else (None, the 400 page)."""
+    form = statistics_bulletin.bulletin_form(request.GET)
+    if not form.is_valid():
+        context = {"form": form, "for_pdf": False}
+        return None, render(request, "statistics/bulletin.html", context, status=400)
+    period = form.chosen
+    query = urlencode(period.as_query())
+    return {"form": form, "bulletin": statistics_bulletin.bulletin(period), "query": query}, None
+
+
+@statistics_staff_required
+@require_GET
+def bulletin_html(request):
+    """The bulletin as a print-friendly page (period=month|quarter, year, number)."""
+    context, error = _bulletin_context(request)
+    if error is not None:
+        return error
+    return render(request, "statistics/bulletin.html", {**context, "for_pdf": False})
+
+
+@statistics_staff_required
+@require_GET
+def bulletin(request):
+    """The bulletin as a Chinese PDF (period=month|quarter, year, number)."""
+    context, error = _bulletin_context(request)
+    if error is not None:
+        return error
+    html = render_to_string("statistics/bulletin.html", {**context, "for_pdf": True}, request=request)
+    response = HttpResponse(statistics_bulletin.html_to_pdf(html), content_type="application/pdf")
+    filename = f"statistics-bulletin-{context['bulletin'].period.slug}.pdf"
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["Cache-Control"] = "private, no-store"
     return response
