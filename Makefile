@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match bench-digest clean
+.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match bench-digest bench-stats clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -66,7 +66,7 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
 ## bench: every benchmark (each writes docs/bench/*.json; docs/performance.md explains them)
-bench: bench-search bench-match bench-digest
+bench: bench-search bench-match bench-digest bench-stats
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench
 BENCH_SEARCH_ARGS ?=
@@ -99,6 +99,15 @@ bench-digest: install
 	$(BIN)/python scripts/create_database.py $(BENCH_DIGEST_DATABASE_URL)
 	DATABASE_URL=$(BENCH_DIGEST_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DIGEST_DATABASE_URL) $(BIN)/python manage.py bench_digest $(BENCH_DIGEST_ARGS)
+
+BENCH_STATS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench_stats
+BENCH_STATS_ARGS ?=
+
+## bench-stats: the statistics console over 100,000 contracts and 1,000,000 achievements on PostgreSQL; p50/p95 per function and view
+bench-stats: install
+	$(BIN)/python scripts/create_database.py $(BENCH_STATS_DATABASE_URL)
+	DATABASE_URL=$(BENCH_STATS_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_STATS_DATABASE_URL) $(BIN)/python manage.py bench_stats $(BENCH_STATS_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles marketplace/static/vendor .pytest_cache .ruff_cache

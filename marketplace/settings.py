@@ -120,6 +120,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if not env.bool("POSTGRES_JIT", default=False):
+        # PostgreSQL's JIT compiles the statistics console's aggregates (subqueries per contract push
+        # the planner's cost over its thresholds) and costs more than it saves: the dashboard's p50
+        # at 100,000 contracts halves without it (docs/performance.md, `make bench-stats`).
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 # A UTF-8 template for test databases (pg_trgm ignores Chinese under the C locale).
 if env.str("DATABASE_TEST_TEMPLATE", default=""):
     DATABASES["default"]["TEST"] = {"TEMPLATE": env.str("DATABASE_TEST_TEMPLATE")}
