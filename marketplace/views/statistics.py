@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import wraps
 from io import BytesIO
@@ -62,6 +63,15 @@ class Table:
     rows: list[list] = field(default_factory=list)
     numeric_from: int = 1  # columns from here on are figures (right-aligned)
     export_url: str = ""
+    # Drill-down: the filter a row's first cell sets ("period", "category", "field" or "region")
+    # and each row's key for it; `links` are filled in by the dashboard.
+    drill: str = ""
+    keys: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+    @property
+    def linked_rows(self):
+        return zip(self.rows, self.links or [""] * len(self.rows), strict=True)
 
 
 def percent(value: Decimal | None) -> Decimal | None:
@@ -81,39 +91,40 @@ def _amount_rows(rows: list[statistics.Row]) -> list[list]:
     return [[row.label, row.count, row.total_amount, row.technology_amount] for row in rows]
 
 
+def _drilled(table: Table, drill: str, rows: list[statistics.Row]) -> Table:
+    table.drill, table.keys = drill, [row.key for row in rows]
+    return table
+
+
 def _period_table(f: StatsFilter, granularity: str, year: int) -> Table:
-    return Table(
-        "period",
-        str(GRANULARITY_LABELS[granularity]),
-        _amount_headers(_("Period")),
-        _amount_rows(statistics.by_period(f, granularity)),
-    )
+    rows = statistics.by_period(f, granularity)
+    table = Table("period", str(GRANULARITY_LABELS[granularity]), _amount_headers(_("Period")), _amount_rows(rows))
+    return _drilled(table, "period", rows)
 
 
 def _category_table(f, granularity, year) -> Table:
-    return Table(
-        "category",
-        _("By contract category"),
-        _amount_headers(_("contract category")),
-        _amount_rows(statistics.by_category(f)),
-    )
+    rows = statistics.by_category(f)
+    table = Table("category", _("By contract category"), _amount_headers(_("contract category")), _amount_rows(rows))
+    return _drilled(table, "category", rows)
 
 
 def _field_table(f, granularity, year) -> Table:
-    return Table(
-        "field", _("By industry field"), _amount_headers(_("industry field")), _amount_rows(statistics.by_field(f))
-    )
+    rows = statistics.by_field(f)
+    table = Table("field", _("By industry field"), _amount_headers(_("industry field")), _amount_rows(rows))
+    return _drilled(table, "field", rows)
 
 
 def _region_table(role: str):
     def build(f, granularity, year) -> Table:
         buyer = role == PartyRole.BUYER
-        return Table(
+        rows = statistics.by_region(f, role)
+        table = Table(
             f"{role}_region",
             _("By buyer's city") if buyer else _("By seller's city"),
             _amount_headers(_("City")),
-            _amount_rows(statistics.by_region(f, role)),
+            _amount_rows(rows),
         )
+        return _drilled(table, "region", rows)
 
     return build
 
@@ -234,6 +245,7 @@ def dashboard(request):
     query = f.as_query()
     for table in tables:
         table.export_url = "?" + urlencode({**query, "granularity": granularity, "table": table.key})
+        table.links = [_drill_link(query, granularity, table.drill, key) for key in table.keys]
     context.update(
         {
             "filter": f,
@@ -250,6 +262,40 @@ def dashboard(request):
         }
     )
     return render(request, "statistics/dashboard.html", context)
+
+
+def _period_dates(key: str) -> tuple[date, date] | None:
+    """The first and last day of a period row's key: 2026-03, 2026Q1 or 2026."""
+    try:
+        if "Q" in key:
+            year, quarter = key.split("Q")
+            first = date(int(year), 3 * int(quarter) - 2, 1)
+            months = 3
+        elif "-" in key:
+            year, month = key.split("-")
+            first, months = date(int(year), int(month), 1), 1
+        else:
+            first, months = date(int(key), 1, 1), 12
+    except ValueError:
+        return None
+    following = date(first.year + (first.month + months - 1) // 12, (first.month + months - 1) % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def _drill_link(query: dict, granularity: str, drill: str, key: str) -> str:
+    """The dashboard narrowed to one row: its period, category, field or city."""
+    if not drill or not key:
+        return ""
+    narrowed = {**query, "granularity": granularity}
+    if drill == "period":
+        dates = _period_dates(key)
+        if dates is None:
+            return ""
+        narrowed["date_from"], narrowed["date_to"] = (day.isoformat() for day in dates)
+        narrowed["granularity"] = {"year": "quarter", "quarter": "month"}.get(granularity, "month")
+    else:
+        narrowed[drill] = key
+    return "?" + urlencode(narrowed)
 
 
 def table_workbook(table: Table) -> bytes:

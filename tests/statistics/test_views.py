@@ -55,7 +55,7 @@ def test_dashboard_shows_the_figures(market, login, statistician, settings):
     assert "山东省青岛市" in html and "甲技术转移中心" in html and "2026-07" in html
     assert 'style="' not in html.split("<main", 1)[-1]  # strict CSP: no inline styles
     quarters = login(statistician).get(f"{URL}?{YEAR}&granularity=quarter").content.decode()
-    assert "2026Q1" in quarters and "2026-07" not in quarters
+    assert "2026Q1" in quarters and ">2026-07<" not in quarters
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,25 @@ def test_the_dashboard_runs_the_same_queries_for_3_and_8_contracts(
     ContractRegistration.objects.filter(pk__in=[c.pk for c in contracts]).update(status="registered")
     with django_assert_num_queries(len(three)):
         assert client.get(url).status_code == 200
+
+
+def test_rows_drill_down_to_the_dashboard_narrowed_to_them(market, login, statistician):
+    import html as html_lib
+    import re
+    from urllib.parse import parse_qs
+
+    client = login(statistician)
+    page = client.get(f"{URL}?{YEAR}&granularity=quarter").content.decode()
+    links = {
+        html_lib.unescape(label): parse_qs(html_lib.unescape(query))
+        for query, label in re.findall(r'<a href="\?([^"]+)" class="drill-down">([^<]+)</a>', page)
+    }
+    # a quarter opens that quarter, by month
+    assert links["2026Q1"]["date_from"] == ["2026-01-01"] and links["2026Q1"]["date_to"] == ["2026-03-31"]
+    assert links["2026Q1"]["granularity"] == ["month"]
+    # a category, a field and a city set that filter, keeping the year
+    assert links["技术开发"]["category"] == ["development"] and links["技术开发"]["date_from"] == ["2026-01-01"]
+    assert links["山东省青岛市"]["region"] == ["370200"]
+    field_link = next(query for label, query in links.items() if "field" in query)
+    narrowed = client.get(URL, {key: values[0] for key, values in field_link.items()})
+    assert narrowed.status_code == 200 and "kpi-count" in narrowed.content.decode()
