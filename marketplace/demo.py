@@ -341,3 +341,29 @@ def seed_partners(stdout=None) -> list[str]:
         "Partner API (docs/api.md): client_id="
         f"{DEMO_PARTNER_CLIENT_ID} client_secret={DEMO_PASSWORD} → POST /o/token/ (grant_type=client_credentials)"
     ]
+
+
+# The bureau's yearly targets, as the seed cities set them (Qingdao: ≥ 1,000 linked demands, ~100
+# events; Dalian: ≥ 100 matchmaking events; the 10 major achievements and 100 industry projects of
+# the implementation plans), so the statistics console shows progress on a fresh install.
+DEMO_TARGETS = {
+    "contract_turnover": 500_000_000,
+    "technology_amount": 400_000_000,
+    "registered_contracts": 200,
+    "linked_demands": 1000,
+    "events_held": 100,
+    "brokers_trained": 300,
+    "major_achievements": 10,
+    "industry_projects": 100,
+}
+
+
+def seed_targets(stdout=None) -> list[str]:
+    from django.utils import timezone
+
+    from marketplace.models import YearlyTarget
+
+    year = timezone.localdate().year
+    for metric, target in DEMO_TARGETS.items():
+        YearlyTarget.objects.update_or_create(year=year, metric=metric, defaults={"target": target})
+    return [f"  statistics: {len(DEMO_TARGETS)} yearly targets for {year} (/statistics/, admin: yearly targets)"]

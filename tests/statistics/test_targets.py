@@ -156,3 +156,15 @@ def test_targets_are_set_by_statisticians_in_the_admin(statistician, reviewer, l
     assert login(reviewer).get("/admin/marketplace/yearlytarget/").status_code == 200  # other staff read
     assert login(reviewer).get("/admin/marketplace/yearlytarget/add/").status_code == 403
     assert timezone.localdate()  # the admin runs in Asia/Shanghai
+
+
+def test_the_demo_sets_this_years_targets_once(db):
+    from django.utils import timezone
+
+    from marketplace.demo import DEMO_TARGETS, seed_targets
+
+    seed_targets()
+    seed_targets()
+    year = timezone.localdate().year
+    stored = dict(YearlyTarget.objects.filter(year=year).values_list("metric", "target"))
+    assert stored == {metric: Decimal(value) for metric, value in DEMO_TARGETS.items()}

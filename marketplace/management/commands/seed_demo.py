@@ -22,6 +22,7 @@ STEPS = [
     "achievements.demo_featured.seed_featured",
     "pilots.demo.seed_pilots",
     "events.demo.seed_events",
+    "marketplace.demo.seed_targets",
     "marketplace.demo.seed_search",  # indexes everything seeded before
     "marketplace.demo.seed_matches",  # last: matches over the whole index
 ]
