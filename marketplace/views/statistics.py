@@ -323,11 +323,15 @@ def export(request):
         f = StatsFilter.from_query(request.GET)
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
-    table = build(f, _granularity(request), f.year)
+    return xlsx_response(build(f, _granularity(request), f.year), prefix="statistics")
+
+
+def xlsx_response(table: Table, *, prefix: str) -> HttpResponse:
+    """A table downloaded as `<prefix>-<table>.xlsx`."""
     response = HttpResponse(
         table_workbook(table), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="statistics-{table.key}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{prefix}-{table.key}.xlsx"'
     return response
 
 

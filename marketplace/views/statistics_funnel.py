@@ -12,7 +12,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from marketplace import statistics_funnel as funnel
 from marketplace.statistics import StatsFilter, StatsFilterForm
-from marketplace.views.statistics import Table, percent, statistics_staff_required, table_workbook
+from marketplace.views.statistics import Table, percent, statistics_staff_required, xlsx_response
 
 
 def _date(moment) -> str:
@@ -246,9 +246,4 @@ def funnel_export(request):
         f = StatsFilter.from_query(request.GET)
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
-    table = build(f, funnel.EXPORT_LIMIT)
-    response = HttpResponse(
-        table_workbook(table), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="funnel-{table.key}.xlsx"'
-    return response
+    return xlsx_response(build(f, funnel.EXPORT_LIMIT), prefix="funnel")
