@@ -28,11 +28,6 @@ from marketplace.services.mail import mail_queue
 from marketplace.services.notifications import notify
 from marketplace.services.transitions import Workflow
 
-
-def _index(model, pks) -> None:
-    search.update_many(model, pks)
-
-
 LIFECYCLE = Workflow(
     choices=EventStatus,
     transitions={
@@ -44,7 +39,7 @@ LIFECYCLE = Workflow(
         EventStatus.CANCELLED: set(),
     },
     reason_required=frozenset({EventStatus.CANCELLED}),
-    on_change=_index,
+    on_change=search.update_many,  # the index follows the status
 )
 
 EVENT_FIELDS = (

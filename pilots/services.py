@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from marketplace import search
 from marketplace.enums import FilePurpose
 from marketplace.models import Organization, PrivateFile, User
+from marketplace.rules import membership_roles
 from marketplace.services.files import private_file_store
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
@@ -34,11 +35,6 @@ from pilots.models import (
     ServiceRequest,
 )
 
-
-def _index(model, pks) -> None:
-    search.update_many(model, pks)
-
-
 FILING = Workflow(
     choices=FilingStatus,
     transitions={
@@ -49,7 +45,7 @@ FILING = Workflow(
         FilingStatus.REVOKED: {FilingStatus.APPLIED},
     },
     reason_required=frozenset({FilingStatus.REJECTED, FilingStatus.REVOKED}),
-    on_change=_index,
+    on_change=search.update_many,  # the index follows the status
 )
 
 REQUEST = Workflow(
@@ -138,18 +134,12 @@ def _save_base(base: PilotBase, fields: dict, industry_fields) -> None:
 def base_create(*, user: User, operator: Organization, industry_fields=(), **fields) -> PilotBase:
     """A member of the operator describes a base (a draft until it applies for filing)."""
     _check_unknown(fields, BASE_FIELDS)
-    if operator.pk not in _roles(user):
+    if operator.pk not in membership_roles(user):
         raise PermissionDenied
     base = PilotBase(operator=operator)
     _save_base(base, fields, list(industry_fields))
     FILING.record_start(base, actor=user)
     return base
-
-
-def _roles(user) -> dict:
-    from marketplace.rules import membership_roles
-
-    return membership_roles(user)
 
 
 @transaction.atomic
@@ -420,7 +410,7 @@ def request_submit(
 ) -> ServiceRequest:
     """An achievement owner or an enterprise asks a filed base for a service."""
     _check_unknown(fields, REQUEST_FIELDS)
-    if organization.pk not in _roles(user):
+    if organization.pk not in membership_roles(user):
         raise PermissionDenied
     base = PilotBase.objects.select_for_update().get(pk=base.pk)
     if not base.is_filed:

@@ -238,22 +238,30 @@ def file_delete(request, pk: int, file_id):
 # Equipment and its calendar -------------------------------------------------------------------
 
 
-def _equipment_form(request, base: PilotBase, equipment: Equipment | None):
-    form = EquipmentForm(request.POST or None, instance=equipment)
+def _child_form(request, base: PilotBase, obj, *, form_class, save, name: str):
+    """The form of a piece of equipment or a service (`name`), new when `obj` is None: saved
+    through `save(base=, user=, <name>=obj, **fields)`, back to its list on the edit page."""
+    form = form_class(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.equipment_save(base=base, user=request.user, equipment=equipment, **form.service_fields())
+            saved = save(base=base, user=request.user, **{name: obj}, **form.service_fields())
         except ValidationError as exc:
             form.add_service_error(exc)
-            if equipment is not None:
-                equipment.refresh_from_db()
+            if obj is not None:
+                obj.refresh_from_db()
         except PermissionDenied as exc:
             raise Http404 from exc
         else:
             messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
-            return redirect(_edit_url(base.pk, "equipment"))
-    context = {"form": form, "base": base, "equipment": equipment}
-    return render(request, "pilots/workspace/equipment_form.html", context)
+            return redirect(_edit_url(base.pk, "equipment" if name == "equipment" else "services"))
+    context = {"form": form, "base": base, name: obj}
+    return render(request, f"pilots/workspace/{name}_form.html", context)
+
+
+def _equipment_form(request, base: PilotBase, equipment: Equipment | None):
+    return _child_form(
+        request, base, equipment, form_class=EquipmentForm, save=services.equipment_save, name="equipment"
+    )
 
 
 @login_required
@@ -317,21 +325,7 @@ def booking_cancel(request, pk: int):
 
 
 def _service_form(request, base: PilotBase, service: PilotService | None):
-    form = ServiceForm(request.POST or None, instance=service)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.service_save(base=base, user=request.user, service=service, **form.service_fields())
-        except ValidationError as exc:
-            form.add_service_error(exc)
-            if service is not None:
-                service.refresh_from_db()
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        else:
-            messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
-            return redirect(_edit_url(base.pk, "services"))
-    context = {"form": form, "base": base, "service": service}
-    return render(request, "pilots/workspace/service_form.html", context)
+    return _child_form(request, base, service, form_class=ServiceForm, save=services.service_save, name="service")
 
 
 @login_required
