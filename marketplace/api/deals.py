@@ -385,9 +385,10 @@ class DealPaymentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
         return self.get_deal().payments.order_by("received_on", "id")
 
     def create(self, request, *args, **kwargs):
+        deal = self.get_deal()  # a deal the caller may not see is 404 before its body is read
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payment = services.payment_record(deal=self.get_deal(), user=request.user, **serializer.validated_data)
+        payment = services.payment_record(deal=deal, user=request.user, **serializer.validated_data)
         return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
 
 

@@ -79,7 +79,10 @@ class PartnerTokenAuthentication(OAuth2Authentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header.lower().startswith("bearer "):
             return None
-        result = super().authenticate(request)
+        # The token library reads form parameters from the body; given DRF's request it would parse the
+        # body with the view's parsers, and a body the view cannot parse would answer 415 before the
+        # token and its scope were checked. Django's own request reads forms only and leaves the rest.
+        result = super().authenticate(request._request)
         if result is None:
             raise InvalidToken(_("The access token is invalid, expired or revoked. Ask /o/token/ for a new one."))
         token = result[1]

@@ -230,10 +230,9 @@ def deal_start_from_match(*, match, user: User) -> Deal:
     """Either side of a stored match starts a deal: the achievement's owner sells, the
     demand's enterprise buys."""
     achievement, demand = match.achievement, match.demand
-    if not (
-        user.has_perm("achievements.see_matches_achievement", achievement)
-        or user.has_perm("demands.see_matches_demand", demand)
-    ):
+    sides = {achievement.organization_id, demand.organization_id} & market_rules.membership_roles(user).keys()
+    # Bureau staff read every match but make no deal for the parties; the demand's assigned broker may.
+    if not sides and not any(broker.pk == user.pk for broker in demand.assigned_brokers.all()):
         raise PermissionDenied
     if not (achievement.is_public and demand.is_public):
         raise ValidationError(_("Only public listings make deals."))
