@@ -48,15 +48,13 @@ from achievements.selectors import (
     can_see_contact,
     inquiries_for,
     inquiry_messages,
-    mask_email,
-    mask_name,
-    mask_phone,
 )
 from marketplace import rules as market_rules
 from marketplace.api.pagination import CappedPagePagination, MessageCursorPagination, UpdatedCursorPagination
 from marketplace.api.schema import ErrorSerializer
 from marketplace.enums import FileKind
 from marketplace.models import IndustryField, Message, Organization, PrivateFile
+from marketplace.privacy import mask_email, mask_name, mask_phone
 from marketplace.richtext import sanitize_rich_text
 
 # Who reads an achievement's review note and, without asking first, its contact details.
@@ -650,6 +648,7 @@ class InquiryViewSet(
     serializer_class = InquirySerializer
     filterset_class = InquiryFilter
     permission_classes = [IsAuthenticated]
+    abuse_limit = "inquiry"  # POSTs share the inquiry page's counter (marketplace/ratelimits.py)
 
     def get_queryset(self) -> QuerySet[Inquiry]:
         return visible_inquiries(self.request.user)

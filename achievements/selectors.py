@@ -111,19 +111,6 @@ def can_see_contact(user, achievement: Achievement) -> bool:
     return Inquiry.objects.filter(achievement=achievement, organization_id__in=roles.keys()).exists()
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
-def mask_email(email: str) -> str:
-    name, _, domain = email.partition("@")
-    return f"{name[:1]}***@{domain}" if domain else "***"
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
-
-
 def organization_achievements(organization_id: int) -> QuerySet[Achievement]:
     return achievement_list_queryset().filter(organization_id=organization_id).order_by("-updated_at", "-id")
 

@@ -36,6 +36,8 @@ from achievements.forms import (
 )
 from achievements.models import Achievement, Inquiry, Problem
 from marketplace.permissions import object_or_404
+from marketplace.privacy import mask_email, mask_name, mask_phone
+from marketplace.ratelimits import abuse_limit
 from marketplace.selectors import active_membership, industry_field_groups, region_children, transitions_for
 from marketplace.selectors.matching import achievement_matches
 from marketplace.views.workspace import membership_required
@@ -95,14 +97,15 @@ def _contact(achievement: Achievement, show: bool) -> dict:
             "email": achievement.contact_email,
         }
     return {
-        "name": selectors.mask_name(achievement.contact_name),
-        "phone": selectors.mask_phone(achievement.contact_phone) if achievement.contact_phone else "",
-        "email": selectors.mask_email(achievement.contact_email) if achievement.contact_email else "",
+        "name": mask_name(achievement.contact_name),
+        "phone": mask_phone(achievement.contact_phone) if achievement.contact_phone else "",
+        "email": mask_email(achievement.contact_email) if achievement.contact_email else "",
     }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@abuse_limit("inquiry")
 def inquire(request, pk: int):
     achievement = object_or_404(request.user, "achievements.view_achievement", selectors.achievement_detail(pk), pk=pk)
     if not request.user.has_perm("achievements.inquire_achievement", achievement):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from marketplace.enums import OrganizationKind
 from marketplace.forms.base import MarketForm, MarketFormMixin, MarketModelForm
 from marketplace.forms.fields import IndustryFieldsField, RegionField
 from marketplace.models import Organization, User
+from marketplace.models.accounts import DELETED_USERNAME_PREFIX
 from marketplace.services.mail import mail_queue
 from marketplace.validators import normalize_uscc, validate_mobile_phone, validate_uscc
 
@@ -65,10 +67,17 @@ class RegistrationForm(MarketForm):
         label=_("Name or credit code of the organization to join"), max_length=100, required=False
     )
     join_message = forms.CharField(label=_("Message to its administrators"), max_length=300, required=False)
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy notice"),
+        error_messages={"required": _("Agree to the privacy notice to register.")},
+    )
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
-        if User.objects.filter(username__iexact=username).exists():
+        # Deleted accounts are renamed deleted-<id>; the prefix is kept for them.
+        if User.objects.filter(username__iexact=username).exists() or username.lower().startswith(
+            DELETED_USERNAME_PREFIX
+        ):
             raise ValidationError(_("This username is taken."))
         return username
 
@@ -146,6 +155,7 @@ class RegistrationForm(MarketForm):
             "email": data["email"],
             "phone": data.get("phone", ""),
             "password": data["password1"],
+            "privacy_consent_version": settings.PRIVACY_NOTICE_VERSION,
         }
         if data["mode"] == self.CREATE:
             arguments["organization_fields"] = {
@@ -210,3 +220,22 @@ class ProfileForm(MarketModelForm):
         if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
             raise ValidationError(_("An account with this e-mail address already exists."))
         return email
+
+
+class PrivacyConsentForm(MarketForm):
+    """Agreement to the current privacy notice, asked of people who have not agreed to it yet."""
+
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy notice"),
+        error_messages={"required": _("Agree to the privacy notice to continue.")},
+    )
+
+
+class AccountDeleteForm(MarketForm):
+    """The password, asked again before an account is deleted."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.models import Organization, User
@@ -32,15 +33,20 @@ def account_register(
     organization_fields: dict | None = None,
     join_organization: Organization | None = None,
     join_message: str = "",
+    privacy_consent_version: str = "",
 ) -> User:
     """Create a user and either a new organization (the user becomes its administrator) or a
     join request to an existing one. All or nothing: a bad organization leaves no user behind.
+    `privacy_consent_version` is the privacy notice the person agreed to; its time is recorded with it.
     """
     if (organization_fields is None) == (join_organization is None):
         raise ValueError("exactly one of organization_fields and join_organization")
     email = User.objects.normalize_email(email.strip())
     _check_email_free(email)
     user = User(username=username.strip(), name=name.strip(), email=email, phone=phone.strip())
+    if privacy_consent_version:
+        user.privacy_consent_at = timezone.now()
+        user.privacy_consent_version = privacy_consent_version
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:

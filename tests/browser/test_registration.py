@@ -31,6 +31,7 @@ def test_enterprise_registers_logs_in_and_lands_on_the_chinese_workspace(page):
     page.get_by_label("区县").select_option(label="黄岛区")
     page.get_by_text("产业领域（选填）").click()
     page.get_by_label("海洋装备").check()
+    page.locator("#id_privacy_consent").check()
     page.get_by_role("button", name="注册账号").click()
 
     expect(page).to_have_url(WORKSPACE)

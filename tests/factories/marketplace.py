@@ -1,4 +1,6 @@
 import factory
+from django.conf import settings
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from marketplace import search
@@ -22,6 +24,9 @@ class UserFactory(DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     name = factory.Faker("name", locale="zh_CN")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.cn")
+    # People made for tests have agreed to the current privacy notice (pass None/"" to test the prompt).
+    privacy_consent_at = factory.LazyFunction(timezone.now)
+    privacy_consent_version = factory.LazyFunction(lambda: settings.PRIVACY_NOTICE_VERSION)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

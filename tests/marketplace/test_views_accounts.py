@@ -28,6 +28,7 @@ def _registration(**overrides):
         "organization_region_1": "370000",
         "organization_region_2": "370200",
         "organization_region_3": "370212",
+        "privacy_consent": "on",
     }
     data.update(overrides)
     return data
