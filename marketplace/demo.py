@@ -14,9 +14,15 @@ from django.utils import timezone
 
 from marketplace.enums import MembershipRole, OrganizationKind, StaffGroup, VerificationStatus
 from marketplace.models import IndustryField, Membership, Organization, Region, User
+from marketplace.services.two_factor import demo_authenticator
 from marketplace.validators import uscc_check_character
 
 DEMO_PASSWORD = "Market-Demo-2026"  # noqa: S105 -- printed for the demo site on purpose
+# Every demo staff user's authenticator key (staff log in with a second factor, marketplace/otp.py):
+# the bytes of "market-demo-totp-key", base32 NVQXE23FOQWWIZLNN4WXI33UOAWWWZLZ. Published on purpose,
+# so anyone trying the demo can compute the codes (`oathtool --totp -b NVQXE23FOQWWIZLNN4WXI33UOAWWWZLZ`).
+DEMO_TOTP_KEY = b"market-demo-totp-key"
+DEMO_TOTP_KEY_BASE32 = "NVQXE23FOQWWIZLNN4WXI33UOAWWWZLZ"
 
 # (name, short name, kind, region code, industry-field codes, registration-authority prefix)
 # Prefixes follow GB 32100-2015: 11 government body, 12 public institution, 52 private
@@ -252,11 +258,16 @@ def seed_parties(stdout=None) -> list[str]:
             user.save(update_fields=["password"])
         if group is not None:
             user.groups.add(Group.objects.get(name=group))
+            demo_authenticator(user=user, key_hex=DEMO_TOTP_KEY.hex())
         if organization_name:
             Membership.objects.get_or_create(
                 user=user, organization=organizations[organization_name], defaults={"role": role}
             )
         lines.append(f"  {username:<16} {note}")
+    lines.append(
+        "Staff users' second step (6-digit code): add the key "
+        f"{DEMO_TOTP_KEY_BASE32} to an authenticator app, or run `oathtool --totp -b {DEMO_TOTP_KEY_BASE32}`"
+    )
     return lines
 
 

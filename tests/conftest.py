@@ -94,6 +94,57 @@ def _client_for(client_class, user):
     return client
 
 
+def verify_second_factor(client, user) -> None:
+    """Mark the client's session as having passed the staff second factor (marketplace/otp.py),
+    with a confirmed authenticator for the user; nothing for non-staff users."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from marketplace.otp import requires_second_factor
+
+    if not requires_second_factor(user):
+        return
+    # A new device each time: one query per log-in, always, for the tests that count queries.
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_second_factor(monkeypatch):
+    """`force_login` stands for a whole log-in, so for staff it includes the second factor; the
+    steps themselves are tested in tests/security/test_two_factor.py with real log-ins."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        verify_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def totp_code(device) -> str:
+    """The code the device's authenticator app shows now; the next one when the current one was
+    already used (each code works once), waiting for the clock when even that one is spent."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    while True:
+        totp.time = time.time()
+        ahead = max(0, device.last_t + 1 - totp.t())
+        if ahead <= device.tolerance:
+            break
+        time.sleep(device.step - (totp.time - device.t0) % device.step + 0.05)
+    totp.time += ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
 @pytest.fixture
 def login(client):
     """login(user) → a test client logged in as that user (a fresh client per call)."""

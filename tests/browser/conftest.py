@@ -1,6 +1,7 @@
 """Playwright driving Debian's chromium against the live test server."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -53,6 +54,33 @@ def page(_browser, live_server):
     assert errors == [], f"errors in the browser console: {errors}"
 
 
+def staff_authenticator(username: str):
+    """The confirmed authenticator of a staff user, created on first use (staff log in with a
+    second factor, marketplace/otp.py); None for other users."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from marketplace.models import User
+    from marketplace.otp import requires_second_factor
+
+    user = User.objects.get(username=username)
+    if not requires_second_factor(user):
+        return None
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="browser", confirmed=True)
+
+
+def pass_second_factor(page, device) -> None:
+    """The second step of a staff log-in: the code the user's authenticator app shows now."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import totp_code
+
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/"))
+    page.locator("#id_code").fill(totp_code(device))
+    page.locator("#two-factor-form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/two-factor/"))
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -60,4 +88,4 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-__all__ = ["screenshot", "shutil"]
+__all__ = ["pass_second_factor", "screenshot", "shutil", "staff_authenticator"]

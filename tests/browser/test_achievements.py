@@ -6,17 +6,20 @@ from playwright.sync_api import expect
 from achievements.enums import Status
 from achievements.models import Achievement, Inquiry
 from marketplace.enums import MembershipRole, StaffGroup
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import pass_second_factor, screenshot, staff_authenticator
 from tests.factories.marketplace import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = [pytest.mark.heavy, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _log_in(page, username):
+    authenticator = staff_authenticator(username)
     page.goto("/accounts/login/")
     page.get_by_label("用户名").fill(username)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("form.card").get_by_role("button", name="登录").click()
+    if authenticator is not None:
+        pass_second_factor(page, authenticator)
     expect(page.locator("#user-menu")).to_be_visible()
 
 
