@@ -30,6 +30,7 @@ from achievements.models import FeaturedIssue, FeaturedItem, Subscription
 from marketplace import rules as market_rules
 from marketplace.forms.base import live_validation
 from marketplace.permissions import object_or_404
+from marketplace.ratelimits import abuse_limit
 
 PAGE_SIZE = 12
 
@@ -114,6 +115,7 @@ def _live_validation(request, form) -> HttpResponse | None:
 
 
 @require_http_methods(["GET", "POST"])
+@abuse_limit("subscription")
 def subscribe(request):
     if request.method == "GET" and request.GET.get("sent"):
         return render(request, "achievements/subscriptions/sent.html")

@@ -766,6 +766,7 @@ class DemandResponseViewSet(
     serializer_class = DemandResponseSerializer
     filterset_class = DemandResponseFilter
     permission_classes = [IsAuthenticated]
+    abuse_limit = "response"  # POSTs share the page's counter (marketplace/ratelimits.py)
 
     def get_demand(self) -> Demand:
         if not hasattr(self, "_demand"):

@@ -731,6 +731,7 @@ class ChallengeBidViewSet(
     serializer_class = BidSerializer
     filterset_class = BidFilter
     permission_classes = [IsAuthenticated]
+    abuse_limit = "response"  # POSTs share the page's counter (marketplace/ratelimits.py)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_challenge(self) -> Challenge:
@@ -893,6 +894,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     filterset_class = PledgeFilter
     pagination_class = PledgeCursorPagination
     permission_classes = [IsAuthenticated]
+    abuse_limit = "response"  # POSTs share the page's counter (marketplace/ratelimits.py)
     parser_classes = [MultiPartParser, FormParser]
 
     def get_pool(self) -> PooledProcurement:

@@ -37,6 +37,7 @@ from marketplace import rules as market_rules
 from marketplace.enums import OrganizationKind
 from marketplace.forms.base import live_validation
 from marketplace.permissions import object_or_404
+from marketplace.ratelimits import abuse_limit
 from marketplace.selectors import active_membership, transitions_for
 from marketplace.views.workspace import membership_required
 
@@ -138,6 +139,7 @@ def challenge_detail(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@abuse_limit("response")
 def bid_create(request, pk: int):
     """A solver organization bids while the window is open; the service refuses a bid outside
     the window and a second live bid of the same organization."""
@@ -551,6 +553,7 @@ def pool_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@abuse_limit("response")
 def pool_detail(request, pk: int):
     """A pool with its funding bar; members of verified enterprises pledge here while it is open."""
     pool = get_object_or_404(selectors.pool_list_queryset(), pk=pk)

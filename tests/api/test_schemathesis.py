@@ -295,6 +295,8 @@ def _world() -> World:
 @pytest.fixture
 def world(db, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # webhook URLs are not resolved (no network here)
+    # The fuzzer is not a visitor's or a person's traffic: no abuse limits (marketplace/ratelimits.py).
+    settings.ABUSE_LIMITS = dict.fromkeys(settings.ABUSE_LIMITS, "1000000/m")
     return _world()
 
 
