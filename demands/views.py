@@ -24,6 +24,7 @@ from marketplace.forms.base import live_validation
 from marketplace.forms.organizations import MultipleFileField
 from marketplace.models import Organization
 from marketplace.permissions import object_or_404
+from marketplace.ratelimits import abuse_limit
 from marketplace.selectors import active_membership, industry_field_groups, region_children, transitions_for
 from marketplace.selectors.matching import demand_matches
 from marketplace.services.files import private_file_clean_copy
@@ -111,11 +112,13 @@ def file(request, pk: int, number: int):
     response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@abuse_limit("response")
 def respond(request, pk: int):
     demand = object_or_404(request.user, "demands.view_demand", selectors.demand_detail(pk), pk=pk)
     if not request.user.has_perm("demands.respond_demand", demand):

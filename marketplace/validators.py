@@ -82,6 +82,29 @@ CONTENT_TYPES = {
 }
 # Large enough for a scanned business licence, small enough to refuse decompression bombs.
 MAX_IMAGE_PIXELS = 40_000_000
+# A bound on the work one upload may cost the parser: a page tree or object graph larger than
+# this is refused rather than walked (real reports and scans stay far below).
+MAX_PDF_PAGES = 2_000
+MAX_PDF_OBJECTS = 200_000
+# What a PDF may not carry: scripts, programs to launch, files inside the file, forms that
+# post data, links that open other documents. They run in the reader's viewer, not in ours.
+_PDF_ACTIVE_KEYS = frozenset(
+    {"/JS", "/JavaScript", "/AA", "/EmbeddedFile", "/EmbeddedFiles", "/EF", "/RichMedia", "/XFA"}
+)
+PDF_ACTIVE_ACTIONS = frozenset(
+    {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/RichMediaExecute", "/Rendition"}
+)
+# The same names as raw bytes (a "#xx" escape decoded first), for objects the parser never
+# reaches but another reader might, e.g. behind a second trailer. Only names long enough that
+# compressed data does not produce them by chance.
+_PDF_ACTIVE_BYTES = re.compile(
+    rb"/(JavaScript|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData)(?=[\s/<>\[\]()%]|$)"
+)
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# Markup a browser or a server-side interpreter would run if the file were ever handed to it
+# as something else; an image never needs it.
+_MARKUP = re.compile(rb"<\?php|<script|<html|<svg|<iframe|<!doctype|<body|javascript:", re.IGNORECASE)
+_PADDING = b" \t\r\n\x00"
 
 
 def sniff_kind(head: bytes) -> str | None:
@@ -97,7 +120,10 @@ def inspect_upload(uploaded, *, allowed_kinds, max_bytes: int) -> str:
     """Check an uploaded file by its content and return its kind ("pdf", "png", …).
 
     Raises ValidationError (Chinese message) when the file is empty, too large, of a kind
-    that is not allowed, or does not parse as what its first bytes claim.
+    that is not allowed, does not parse as what its first bytes claim, carries anything after
+    its format's end (polyglots: a ZIP, HTML or PHP behind an image or a PDF), hides markup in
+    an image, has more pixels or pages than the limits, or is a PDF with scripts, actions or
+    embedded files.
     """
     from django.template.defaultfilters import filesizeformat
 
@@ -121,10 +147,13 @@ def inspect_upload(uploaded, *, allowed_kinds, max_bytes: int) -> str:
             params={"kinds": allowed_names},
         )
     try:
+        data = _read_all(uploaded, max_bytes)
+        if _is_zip(data):
+            raise ValueError("a ZIP archive hides in the file")
         if kind == "pdf":
-            _check_pdf(uploaded)
+            _check_pdf(data)
         else:
-            _check_image(uploaded, kind)
+            _check_image(data, kind)
     except ValidationError:
         raise
     except Exception as exc:  # any parser failure means the file is not what it claims
@@ -138,28 +167,222 @@ def inspect_upload(uploaded, *, allowed_kinds, max_bytes: int) -> str:
     return kind
 
 
-def _check_pdf(uploaded) -> None:
+def _read_all(uploaded, max_bytes: int) -> bytes:
+    # The size checked above is what the client declared for a stream; read no more than the limit.
+    uploaded.seek(0)
+    data = b"".join(uploaded.chunks()) if hasattr(uploaded, "chunks") else uploaded.read()
+    if len(data) > max_bytes or len(data) != uploaded.size:
+        raise ValueError("size differs from the declared size")
+    return data
+
+
+def _is_zip(data: bytes) -> bool:
+    # ZIP readers (and Java, for GIFAR-style polyglots) look for the end-of-archive record
+    # anywhere in the last 64 KiB, whatever comes first.
+    import io
+    import zipfile
+
+    return zipfile.is_zipfile(io.BytesIO(data))
+
+
+def _check_trailing(rest: bytes) -> None:
+    if rest.strip(_PADDING):
+        raise ValueError("data after the end of the file")
+
+
+def _check_pdf(data: bytes) -> None:
+    import io
+
     from pypdf import PdfReader
 
-    reader = PdfReader(uploaded, strict=False)
-    if len(reader.pages) < 1:
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        raise ValueError("no %%EOF: truncated")
+    _check_trailing(data[end + 5 :])
+    decoded = _PDF_NAME_ESCAPE.sub(lambda match: bytes([int(match[1], 16)]), data)
+    if _PDF_ACTIVE_BYTES.search(decoded):
+        raise _pdf_active_content_error()
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ValidationError(
+            _("This PDF is password-protected; upload a copy without a password."), code="pdf_encrypted"
+        )
+    # A page tree that declares more pages than it has makes some readers allocate them all.
+    declared = reader.trailer["/Root"]["/Pages"].get("/Count")
+    declared = int(declared.get_object()) if declared is not None else 0
+    count = max(len(reader.pages), declared)
+    if count > MAX_PDF_PAGES:
+        raise ValidationError(
+            _("The PDF has %(count)s pages; at most %(limit)s are accepted."),
+            code="pdf_pages",
+            params={"count": count, "limit": MAX_PDF_PAGES},
+        )
+    if count < 1:
         raise ValueError("no pages")
+    if len(reader.pages) != declared:
+        raise ValueError("the page tree's count is wrong")
+    if _pdf_has_active_content(reader):
+        raise _pdf_active_content_error()
 
 
-def _check_image(uploaded, kind: str) -> None:
+def _pdf_active_content_error() -> ValidationError:
+    return ValidationError(
+        _(
+            "This PDF contains scripts, embedded files or automatic actions, which are not accepted."
+            " Print it to a new PDF and upload that."
+        ),
+        code="pdf_active_content",
+    )
+
+
+def _pdf_has_active_content(reader) -> bool:
+    """Walk every object reachable from the trailer (object streams included, names already
+    unescaped by the parser) looking for scripts, actions and embedded files."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[tuple[int, int]] = set()
+    stack = [reader.trailer]
+    visited = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            key = (obj.idnum, obj.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            obj = obj.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            raise ValueError("too many objects")
+        if isinstance(obj, DictionaryObject):
+            for name, value in dict.items(obj):  # raw values: references are followed once, above
+                if name in _PDF_ACTIVE_KEYS:
+                    return True
+                if name == "/S" and value in PDF_ACTIVE_ACTIONS:
+                    return True
+                if name == "/Type" and value == "/EmbeddedFile":
+                    return True
+                if name != "/Parent":
+                    stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(list.__iter__(obj))
+    return False
+
+
+def _check_image(data: bytes, kind: str) -> None:
+    import io
+    import warnings
+
     from PIL import Image
 
-    with Image.open(uploaded) as image:
-        if image.format != _PIL_FORMATS[kind]:
-            raise ValueError("format mismatch")
-        width, height = image.size
-        if width * height > MAX_IMAGE_PIXELS:
-            raise ValidationError(
-                _("The image is too large (%(width)s × %(height)s pixels)."),
-                code="image_pixels",
-                params={"width": width, "height": height},
-            )
-        image.verify()
+    if _MARKUP.search(data):
+        raise ValueError("markup inside an image")
+    width, height = {"png": _png_structure, "jpeg": _jpeg_structure, "webp": _webp_structure}[kind](data)
+    _check_pixels(width, height)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != _PIL_FORMATS[kind]:
+                raise ValueError("format mismatch")
+            _check_pixels(*image.size)
+            image.verify()
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValidationError(
+            _("The image is too large (%(width)s × %(height)s pixels)."),
+            code="image_pixels",
+            params={"width": width, "height": height},
+        )
+
+
+def _png_structure(data: bytes) -> tuple[int, int]:
+    """Walk the chunks to IEND (CRCs checked); nothing may follow it. Returns the IHDR size."""
+    import struct
+    import zlib
+
+    position, size = 8, None
+    while True:
+        length, chunk_type = struct.unpack(">I4s", data[position : position + 8])
+        end = position + 12 + length
+        if end > len(data):
+            raise ValueError("truncated chunk")
+        body = data[position + 8 : end - 4]
+        if zlib.crc32(chunk_type + body) != struct.unpack(">I", data[end - 4 : end])[0]:
+            raise ValueError("bad chunk CRC")
+        if chunk_type == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        position = end
+        if chunk_type == b"IEND":
+            break
+    if size is None:
+        raise ValueError("no IHDR")
+    _check_trailing(data[position:])
+    return size
+
+
+def _jpeg_structure(data: bytes) -> tuple[int, int]:
+    """Walk the markers, and the entropy-coded data after each SOS, to EOI; nothing may follow
+    it (an EXIF thumbnail's own EOI sits inside its APP1 segment and is skipped with it).
+    Returns the frame header's size."""
+    import struct
+
+    position, length_of_data, size = 2, len(data), None
+    while True:
+        if data[position] != 0xFF:
+            raise ValueError("marker expected")
+        while data[position] == 0xFF:  # fill bytes
+            position += 1
+        marker = data[position]
+        position += 1
+        if marker == 0xD9:
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            continue
+        (segment,) = struct.unpack(">H", data[position : position + 2])
+        if segment < 2 or position + segment > length_of_data:
+            raise ValueError("bad segment length")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[position + 3 : position + 7])
+            size = (width, height)
+        position += segment
+        if marker == 0xDA:
+            while True:
+                position = data.index(b"\xff", position)
+                following = data[position + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    position += 2
+                elif following == 0xFF:
+                    position += 1
+                else:
+                    break
+    if size is None:
+        raise ValueError("no frame header")
+    _check_trailing(data[position:])
+    return size
+
+
+def _webp_structure(data: bytes) -> tuple[int, int]:
+    """The RIFF container's declared length must be the file's; returns the canvas size."""
+    import struct
+
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    if riff_size + 8 > len(data) or riff_size < 12:
+        raise ValueError("truncated RIFF")
+    _check_trailing(data[riff_size + 8 + (riff_size & 1) :])
+    chunk = data[12:16]
+    if chunk == b"VP8X":
+        width = 1 + int.from_bytes(data[24:27], "little")
+        height = 1 + int.from_bytes(data[27:30], "little")
+    elif chunk == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        width, height = 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    elif chunk == b"VP8 ":
+        width, height = (value & 0x3FFF for value in struct.unpack("<HH", data[26:30]))
+    else:
+        raise ValueError("unknown WebP chunk")
+    return width, height
 
 
 class MinimumLengthValidator:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +13,9 @@ from marketplace.enums import MembershipRole, OrganizationKind
 from marketplace.forms.base import MarketForm, MarketModelForm
 from marketplace.forms.fields import IndustryFieldsField, RegionField
 from marketplace.models import Organization
+from marketplace.services.files import DOCUMENT_KINDS
 from marketplace.services.organizations import IDENTITY_FIELDS
-from marketplace.validators import normalize_uscc
+from marketplace.validators import inspect_upload, normalize_uscc
 
 
 class OrganizationForm(MarketModelForm):
@@ -61,13 +63,19 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
+    """Several documents (PDF or images), each checked by content here already: the services
+    store files one by one, and bytes stored before a later file of the same batch is refused
+    would stay on disk after the rollback."""
+
     widget = MultipleFileInput
 
     def clean(self, data, initial=None):
         single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)] if data else []
+        files = [single(item, initial) for item in data] if isinstance(data, (list, tuple)) else [single(data, initial)]
+        files = [uploaded for uploaded in files if uploaded]
+        for uploaded in files:
+            inspect_upload(uploaded, allowed_kinds=DOCUMENT_KINDS, max_bytes=settings.PRIVATE_FILE_MAX_BYTES)
+        return files
 
 
 class VerificationRequestForm(MarketForm):

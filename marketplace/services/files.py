@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from pathlib import PurePath
 
@@ -18,10 +19,34 @@ from marketplace.validators import inspect_upload
 DOCUMENT_KINDS = (FileKind.PDF, FileKind.PNG, FileKind.JPEG, FileKind.WEBP)
 
 
-def _clean_name(name: str) -> str:
-    # Keep only the final path component; strip control characters.
-    base = PurePath(name.replace("\\", "/")).name
-    return "".join(char for char in base if char.isprintable())[:200] or "file"
+# The extensions a download may carry for each kind; the first is added when the name has none.
+EXTENSIONS = {
+    FileKind.PDF: (".pdf",),
+    FileKind.PNG: (".png",),
+    FileKind.JPEG: (".jpg", ".jpeg", ".jpe", ".jfif"),
+    FileKind.WEBP: (".webp",),
+}
+_FOREIGN_EXTENSION = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}")
+NAME_MAX_LENGTH = 200
+
+
+def clean_file_name(name: str, kind: str) -> str:
+    """The name a download carries: the final path component only, without control, format or
+    bidirectional characters (U+202E would show "gpj.exe" as "exe.jpg"), without leading dots,
+    at most 200 characters, and ending in the extension of the kind the content was judged to
+    be (an extension that disagrees, as in "a.pdf.exe", is replaced)."""
+    base = PurePath(name.replace("\\", "/").replace("\x00", "")).name
+    base = "".join(char for char in base if char.isprintable()).strip(" .")
+    extensions = EXTENSIONS[kind]
+    stem, dot, suffix = base.rpartition(".")
+    if dot and stem and f".{suffix.lower()}" not in extensions and _FOREIGN_EXTENSION.fullmatch(suffix):
+        base = stem.rstrip(" .")
+    extension = next((ext for ext in extensions if base.lower().endswith(ext)), None)
+    if extension is None or len(base) == len(extension):
+        extension = extensions[0]
+        base = f"{base or 'file'}{extension}"
+    stem = base[: len(base) - len(extension)]
+    return stem[: NAME_MAX_LENGTH - len(extension)] + base[len(stem) :]
 
 
 @transaction.atomic
@@ -47,7 +72,7 @@ def private_file_store(
     uploaded.seek(0)
     private_file = PrivateFile(
         id=uuid.uuid4(),
-        original_name=_clean_name(uploaded.name or ""),
+        original_name=clean_file_name(uploaded.name or "", kind),
         kind=kind,
         size=uploaded.size,
         sha256=digest.hexdigest(),
@@ -71,7 +96,11 @@ def private_file_store(
 
 def private_file_clean_copy(private_file: PrivateFile) -> bytes:
     """The file's content without embedded metadata (PDF document info and XMP, image EXIF):
-    what a blind reviewer downloads, so no author or institution travels inside the file."""
+    what a blind reviewer downloads, so no author or institution travels inside the file.
+
+    Only the pages of a PDF are copied, so document-level scripts, open actions and embedded
+    files stay behind; page and annotation actions are removed too. Uploads with any of them
+    are refused (marketplace.validators); this covers files stored before that check."""
     import io
 
     with private_file.file.open("rb") as handle:
@@ -82,6 +111,9 @@ def private_file_clean_copy(private_file: PrivateFile) -> bytes:
         writer = PdfWriter()
         for page in PdfReader(io.BytesIO(data)).pages:
             writer.add_page(page)
+        for page in writer.pages:
+            _strip_pdf_actions(page)
+        writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
         writer.add_metadata({"/Producer": ""})
         out = io.BytesIO()
         writer.write(out)
@@ -94,3 +126,29 @@ def private_file_clean_copy(private_file: PrivateFile) -> bytes:
         out = io.BytesIO()
         clean.save(out, format=image.format)
         return out.getvalue()
+
+
+# Annotations that carry or play content rather than mark up the page.
+_ACTIVE_ANNOTATIONS = frozenset({"/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound", "/3D"})
+
+
+def _strip_pdf_actions(page) -> None:
+    from pypdf.generic import ArrayObject, NameObject
+
+    from marketplace.validators import PDF_ACTIVE_ACTIONS
+
+    page.pop(NameObject("/AA"), None)
+    annotations = page.get("/Annots")
+    if annotations is None:
+        return
+    kept = ArrayObject()
+    for reference in annotations.get_object():
+        annotation = reference.get_object()
+        if annotation.get("/Subtype") in _ACTIVE_ANNOTATIONS:
+            continue
+        annotation.pop(NameObject("/AA"), None)
+        action = annotation.get("/A")
+        if action is not None and action.get_object().get("/S") in PDF_ACTIVE_ACTIONS:
+            annotation.pop(NameObject("/A"))
+        kept.append(reference)
+    page[NameObject("/Annots")] = kept
