@@ -234,13 +234,10 @@ class AchievementAdmin(TransitionHistoryMixin, ExportActionMixin, ObjectPermissi
 
     @admin.display(description=gettext_lazy("detailed description"))
     def rendered_description(self, achievement):
-        from marketplace.richtext import sanitize_rich_text
+        from marketplace.templatetags.market import rich_text
 
-        return (
-            format_html("<div>{}</div>", sanitize_rich_text(achievement.description))
-            if achievement.description
-            else "—"
-        )
+        # rich_text sanitises with nh3 and marks the result safe; format_html alone would escape it.
+        return format_html("<div>{}</div>", rich_text(achievement.description)) if achievement.description else "—"
 
     @admin.display(description=gettext_lazy("page"))
     def public_link(self, achievement):
@@ -307,7 +304,7 @@ class InquiryMessageInline(GenericTabularInline):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(ObjectPermissionsModelAdmin):
+class InquiryAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("subject", "achievement", "organization", "status", "decline_reason", "created_at")
     list_filter = ("status", "decline_reason")
     search_fields = ("subject", "achievement__title", "organization__name")
@@ -331,7 +328,7 @@ class LedgerEntryAdmin(ObjectPermissionsModelAdmin):
 
 
 @admin.register(Problem)
-class ProblemAdmin(ObjectPermissionsModelAdmin):
+class ProblemAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("obstacle", "achievement", "department", "status", "created_at", "resolved_at")
     list_filter = ("status",)
     list_select_related = ["achievement"]
@@ -379,7 +376,7 @@ class FeaturedItemInline(admin.TabularInline):
 
 
 @admin.register(FeaturedIssue)
-class FeaturedIssueAdmin(ObjectPermissionsModelAdmin):
+class FeaturedIssueAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     """Staff compose an issue: give the period, and the best candidates of the period come in
     as its first items; choose, order and annotate them; publish."""
 

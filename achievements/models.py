@@ -239,6 +239,8 @@ class IPRight(models.Model):
     number = models.CharField(_("application or registration number"), max_length=40, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=IPRightStatus.choices, default=IPRightStatus.GRANTED)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("IP right")
         verbose_name_plural = _("IP rights")
@@ -278,6 +280,8 @@ class Inquiry(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     decline_reason = models.CharField(_("decline reason"), max_length=20, choices=DeclineReason.choices, blank=True)
     decline_note = models.TextField(_("decline note"), blank=True)
     messages = GenericRelation("marketplace.Message", content_type_field="thread_type", object_id_field="thread_id")
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("inquiry")
@@ -341,6 +345,8 @@ class Problem(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     resolution = models.TextField(_("resolution"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("problem")
         verbose_name_plural = _("problem list")
@@ -375,6 +381,8 @@ class FeaturedIssue(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("composed by"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("featured issue")

@@ -145,7 +145,7 @@ class BrokerProfileAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, Si
 
 
 @admin.register(LevelUpgrade)
-class LevelUpgradeAdmin(ObjectPermissionsModelAdmin):
+class LevelUpgradeAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     """Level upgrade applications: staff approve, or reject with a note the broker sees."""
 
     list_display = (
@@ -232,7 +232,7 @@ class ActivityInline(admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin):
+class EngagementAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     """Engagements (撮合), read only: the broker records them on the site."""
 
     list_display = ("__str__", "broker", "demand", "achievement", "stage", "deal", "created_at", "updated_at")

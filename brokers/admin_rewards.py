@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from rules.contrib.admin import ObjectPermissionsModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from brokers.enums import FilingStatus
 from brokers.models import BrokerProfile, ExcellentBroker, RewardRule, ServiceTeam
@@ -46,7 +47,7 @@ class ServiceTeamAdmin(ObjectPermissionsModelAdmin):
 
 
 @admin.register(RewardRule)
-class RewardRuleAdmin(ObjectPermissionsModelAdmin):
+class RewardRuleAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("name", "kind", "rate", "amount", "annual_cap", "year", "is_active")
     list_filter = ("kind", "is_active", "year")
     search_fields = ("name",)

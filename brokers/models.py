@@ -117,6 +117,8 @@ class LevelUpgrade(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     review_note = models.TextField(_("review note"), blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("level upgrade")
         verbose_name_plural = _("level upgrades")
@@ -174,6 +176,8 @@ class Engagement(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     drop_reason = models.TextField(_("reason for dropping"), blank=True)
 
     objects = EngagementQuerySet.as_manager()
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("engagement")
@@ -373,6 +377,8 @@ class RewardRule(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     )
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, help_text=_("Empty: every year."))
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("reward rule")

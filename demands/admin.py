@@ -181,7 +181,7 @@ class ResponseMessageInline(GenericTabularInline):
 
 
 @admin.register(DemandResponse)
-class DemandResponseAdmin(ObjectPermissionsModelAdmin):
+class DemandResponseAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("demand", "organization", "status", "decline_reason", "created_at")
     list_filter = ("status", "decline_reason")
     search_fields = ("demand__title", "organization__name")
@@ -358,7 +358,7 @@ class ChallengeAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, Simple
 
 
 @admin.register(Bid)
-class BidAdmin(ObjectPermissionsModelAdmin):
+class BidAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("challenge", "organization", "budget", "status", "evaluation_score", "created_at")
     list_filter = ("status", "challenge")
     search_fields = ("challenge__title", "organization__name")
@@ -413,7 +413,7 @@ class BidAdmin(ObjectPermissionsModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ObjectPermissionsModelAdmin):
+class ObjectionAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("challenge", "user", "status", "created_at", "resolved_at")
     list_filter = ("status",)
     list_select_related = ["challenge", "user"]
@@ -447,7 +447,7 @@ class ObjectionAdmin(ObjectPermissionsModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ObjectPermissionsModelAdmin):
+class MilestoneAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("challenge", "title", "due_date", "tranche", "status", "released_at")
     list_filter = ("status",)
     list_select_related = ["challenge"]
@@ -511,7 +511,7 @@ class PledgeInline(admin.TabularInline):
 
 
 @admin.register(PooledProcurement)
-class PooledProcurementAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin):
+class PooledProcurementAdmin(TransitionHistoryMixin, ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("title", "organization", "threshold", "pledged_total", "deadline", "status")
     list_filter = ("status",)
     search_fields = ("title",)

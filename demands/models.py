@@ -314,6 +314,8 @@ class DemandResponse(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase
     decline_note = models.TextField(_("decline note"), blank=True)
     messages = GenericRelation("marketplace.Message", content_type_field="thread_type", object_id_field="thread_id")
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("demand response")
         verbose_name_plural = _("demand responses")
@@ -470,6 +472,8 @@ class Milestone(models.Model):
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     released_at = models.DateTimeField(_("tranche released at"), null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
@@ -494,6 +498,8 @@ class Bid(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     plan = models.TextField(_("work plan"), max_length=5000)
     budget = models.DecimalField(_("budget (yuan)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
     status = models.CharField(_("status"), max_length=20, choices=BidStatus.choices, default=BidStatus.SUBMITTED)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("bid")
@@ -546,6 +552,8 @@ class Objection(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
@@ -596,6 +604,8 @@ class PooledProcurement(RulesModelMixin, TimeStampedModel, metaclass=RulesModelB
         _("status"), max_length=20, choices=PoolStatus.choices, default=PoolStatus.OPEN, db_index=True
     )
     funded_at = models.DateTimeField(_("funded at"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("pooled procurement")
@@ -649,6 +659,8 @@ class Pledge(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     )
     status = models.CharField(_("status"), max_length=20, choices=PledgeStatus.choices, default=PledgeStatus.ACTIVE)
     created_at = models.DateTimeField(_("pledged at"), auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("pledge")

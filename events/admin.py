@@ -295,7 +295,7 @@ class StaffReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(StaffReadOnlyAdmin):
+class RegistrationAdmin(StaffReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ("event", "user", "organization", "status", "created_at", "confirmed_at", "checked_in_at")
     list_filter = ("status", "event__kind", "event__status")
     search_fields = ("event__title", "user__username", "user__name", "organization__name")

@@ -158,6 +158,8 @@ class Registration(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
 
     objects = RegistrationQuerySet.as_manager()
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = pgettext_lazy("event sign-up", "registration")
         verbose_name_plural = pgettext_lazy("event sign-up", "registrations")
@@ -209,6 +211,8 @@ class Presentation(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     slot_starts_at = models.DateTimeField(_("slot starts at"), null=True, blank=True)
     slot_ends_at = models.DateTimeField(_("slot ends at"), null=True, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("roadshow presentation")
         verbose_name_plural = _("roadshow presentations")
@@ -255,6 +259,8 @@ class Meeting(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     )
     status_note = models.CharField(_("reason"), max_length=300, blank=True)
     table = models.CharField(_("table"), max_length=20, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("1:1 meeting")

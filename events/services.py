@@ -26,7 +26,7 @@ from marketplace.models import Organization, User
 from marketplace.rules import membership_roles
 from marketplace.services.mail import mail_queue
 from marketplace.services.notifications import notify
-from marketplace.services.transitions import Workflow
+from marketplace.services.transitions import Workflow, update_with_history
 
 LIFECYCLE = Workflow(
     choices=EventStatus,
@@ -180,8 +180,13 @@ def event_mark_held(*, event: Event, user: User) -> Event:
         raise ValidationError(_("The event has not started yet."))
     LIFECYCLE.apply(event, EventStatus.HELD, actor=user)
     # The waiting list never got in.
-    event.registrations.filter(status=RegistrationStatus.WAITLISTED).update(
-        status=RegistrationStatus.CANCELLED, cancelled_at=timezone.now(), updated_at=timezone.now()
+    now = timezone.now()
+    update_with_history(
+        event.registrations.filter(status=RegistrationStatus.WAITLISTED),
+        user=user,
+        status=RegistrationStatus.CANCELLED,
+        cancelled_at=now,
+        updated_at=now,
     )
     return event
 
@@ -204,8 +209,13 @@ def event_cancel(*, event: Event, user: User, reason: str) -> Event:
     event.status_note = reason.strip()
     LIFECYCLE.apply(event, EventStatus.CANCELLED, actor=user, reason=reason, update_fields=["status_note"])
     registrations = list(event.registrations.active().select_related("user"))
-    Meeting.objects.filter(event=event, status__in=MeetingStatus.holding_values()).update(
-        status=MeetingStatus.CANCELLED, status_note=reason.strip()[:300], updated_at=timezone.now()
+    update_with_history(
+        Meeting.objects.filter(event=event, status__in=MeetingStatus.holding_values()),
+        user=user,
+        reason=reason,
+        status=MeetingStatus.CANCELLED,
+        status_note=reason.strip()[:300],
+        updated_at=timezone.now(),
     )
     notify(
         users=[r.user for r in registrations],
@@ -347,9 +357,14 @@ def registration_cancel(*, registration: Registration, user: User) -> Registrati
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = timezone.now()
     registration.save(update_fields=["status", "cancelled_at", "updated_at"])
-    Meeting.objects.filter(
-        Q(requester=registration) | Q(invitee=registration), status__in=MeetingStatus.holding_values()
-    ).update(status=MeetingStatus.CANCELLED, updated_at=timezone.now())
+    update_with_history(
+        Meeting.objects.filter(
+            Q(requester=registration) | Q(invitee=registration), status__in=MeetingStatus.holding_values()
+        ),
+        user=user,
+        status=MeetingStatus.CANCELLED,
+        updated_at=timezone.now(),
+    )
     if event.status in (EventStatus.PUBLISHED, EventStatus.REGISTRATION_CLOSED):
         _promote(event)
     return registration

@@ -67,7 +67,13 @@ class UserAdmin(ObjectPermissionsModelAdmin, DjangoUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
+        # What the person agreed to is theirs to give (PIPL): staff read it, never set it.
+        (
+            gettext_lazy("Privacy notice"),
+            {"fields": ("privacy_consent_at", "privacy_consent_version")},
+        ),
     )
+    readonly_fields = ("privacy_consent_at", "privacy_consent_version")
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "name", "email", "password1", "password2")}),)
     list_display = ("username", "name", "email", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_active", "groups")
@@ -242,7 +248,7 @@ class MembershipAdmin(ObjectPermissionsModelAdmin):
 
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(ObjectPermissionsModelAdmin):
+class JoinRequestAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_display = ("user", "organization", "status", "created_at", "decided_by", "decided_at")
     list_filter = ("status",)
     search_fields = ("user__username", "user__name", "organization__name")

@@ -152,6 +152,8 @@ class Equipment(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
     fee = models.DecimalField(_("fee (yuan)"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
     fee_unit = models.CharField(_("fee unit"), max_length=10, choices=FeeUnit.choices, default=FeeUnit.HOUR)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("equipment")
         verbose_name_plural = _("equipment")
@@ -180,6 +182,8 @@ class PilotService(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
         help_text=_("Leave empty for a price by quotation."),
     )
     price_unit = models.CharField(_("price unit"), max_length=10, choices=FeeUnit.choices, default=FeeUnit.PROJECT)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("pilot service")

@@ -25,7 +25,7 @@ from marketplace.services.evaluation import round_create
 from marketplace.services.files import private_file_store
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers, organization_admins
-from marketplace.services.transitions import Workflow
+from marketplace.services.transitions import Workflow, update_with_history
 from marketplace.services.webhooks import webhook_emit
 
 LIFECYCLE = Workflow(
@@ -521,24 +521,32 @@ def challenge_shortlist(*, challenge: Challenge, user: User, bids: Sequence[Bid]
         raise ValidationError(
             _("Shortlist at least as many bids as there are winners (%(count)s).") % {"count": locked.award_count}
         )
-    Bid.objects.filter(pk__in=chosen).update(status=BidStatus.SHORTLISTED, updated_at=timezone.now())
+    update_with_history(
+        Bid.objects.filter(pk__in=chosen), user=user, status=BidStatus.SHORTLISTED, updated_at=timezone.now()
+    )
     LIFECYCLE.apply(locked, ChallengeStatus.SHORTLISTED, actor=user)
     challenge.refresh_from_db()
     return challenge
 
 
-def decide_bids(challenge: Challenge, winners: Sequence[Bid]) -> None:
+def decide_bids(challenge: Challenge, winners: Sequence[Bid], *, user: User | None = None) -> None:
     """The award's verdict on the bids: the winners awarded, the bids left off the shortlist not
     selected. The shortlisted runners-up stay in reserve until the contract (release_runners_up),
     so that an upheld objection sends the award back to the whole shortlist."""
     now = timezone.now()
-    Bid.objects.filter(pk__in=[bid.pk for bid in winners]).update(status=BidStatus.AWARDED, updated_at=now)
-    challenge.bids.filter(status=BidStatus.SUBMITTED).update(status=BidStatus.NOT_SELECTED, updated_at=now)
+    update_with_history(
+        Bid.objects.filter(pk__in=[bid.pk for bid in winners]), user=user, status=BidStatus.AWARDED, updated_at=now
+    )
+    update_with_history(
+        challenge.bids.filter(status=BidStatus.SUBMITTED), user=user, status=BidStatus.NOT_SELECTED, updated_at=now
+    )
 
 
 def release_runners_up(challenge: Challenge) -> None:
     """With the contract signed, the runners-up kept in reserve are not selected."""
-    challenge.bids.filter(status=BidStatus.SHORTLISTED).update(status=BidStatus.NOT_SELECTED, updated_at=timezone.now())
+    update_with_history(
+        challenge.bids.filter(status=BidStatus.SHORTLISTED), status=BidStatus.NOT_SELECTED, updated_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -560,7 +568,7 @@ def challenge_award(*, challenge: Challenge, user: User, bids: Sequence[Bid]) ->
     )
     if len(winners) != locked.award_count:
         raise ValidationError(_("Choose exactly %(count)s shortlisted bids.") % {"count": locked.award_count})
-    decide_bids(locked, winners)
+    decide_bids(locked, winners, user=user)
     LIFECYCLE.apply(locked, ChallengeStatus.AWARDED, actor=user)
     locked.notice_ends_at = timezone.now() + timedelta(days=locked.notice_days)
     LIFECYCLE.apply(locked, ChallengeStatus.NOTICE, actor=user, update_fields=["notice_ends_at"])
@@ -620,7 +628,13 @@ def objection_resolve(*, objection: Objection, user: User, upheld: bool, resolut
     objection.save(update_fields=["status", "resolution", "resolved_by", "resolved_at", "updated_at"])
     challenge = objection.challenge
     if upheld and challenge.status == ChallengeStatus.NOTICE:
-        challenge.bids.filter(status=BidStatus.AWARDED).update(status=BidStatus.SHORTLISTED, updated_at=timezone.now())
+        update_with_history(
+            challenge.bids.filter(status=BidStatus.AWARDED),
+            user=user,
+            reason=resolution,
+            status=BidStatus.SHORTLISTED,
+            updated_at=timezone.now(),
+        )
         LIFECYCLE.apply(challenge, ChallengeStatus.SHORTLISTED, actor=user, reason=resolution)
     return objection
 

@@ -19,7 +19,7 @@ from marketplace.models import Organization, User
 from marketplace.services.files import private_file_store
 from marketplace.services.notifications import notify
 from marketplace.services.organizations import bureau_reviewers
-from marketplace.services.transitions import Workflow
+from marketplace.services.transitions import Workflow, update_with_history
 
 LIFECYCLE = Workflow(
     choices=PoolStatus,
@@ -109,6 +109,8 @@ def pledge_create(
         pledged_total=F("pledged_total") + pledge.amount, updated_at=timezone.now()
     )
     locked.refresh_from_db()
+    # update() writes no history: record the new pledged total with the pledging user.
+    PooledProcurement.history.bulk_history_create([locked], update=True, default_user=user)
     if locked.pledged_total >= locked.threshold:
         _fund(locked, actor=user)
     pool.refresh_from_db()
@@ -155,7 +157,9 @@ def pools_lapse(*, now=None) -> int:
             LIFECYCLE.apply(pool, PoolStatus.LAPSED, reason=_("The deadline passed below the threshold."))
             active = pool.pledges.filter(status=PledgeStatus.ACTIVE)
             pledgers = {p.created_by for p in active.select_related("created_by") if p.created_by}
-            active.update(status=PledgeStatus.RELEASED)
+            update_with_history(
+                active, reason=_("The deadline passed below the threshold."), status=PledgeStatus.RELEASED
+            )
             notify(
                 users=pledgers,
                 kind="pool.lapsed",

@@ -204,6 +204,7 @@ class DealPayment(RulesModelMixin, models.Model, metaclass=RulesModelBase):
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("payment")

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.models import RulesModelBase, RulesModelMixin
+from simple_history.models import HistoricalRecords
 
 from marketplace import rules as market_rules
 from marketplace.enums import AssignmentStatus, ExpertKind, RoundStatus
@@ -197,6 +198,7 @@ class Assignment(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("expert assignment")

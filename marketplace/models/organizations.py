@@ -149,6 +149,7 @@ class JoinRequest(RulesModelMixin, models.Model, metaclass=RulesModelBase):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("join request")

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.models import RulesModelBase, RulesModelMixin
+from simple_history.models import HistoricalRecords
 
 from marketplace import rules as market_rules
 
@@ -44,6 +45,7 @@ class YearlyTarget(RulesModelMixin, TimeStampedModel, metaclass=RulesModelBase):
         help_text=_("Amounts in yuan; counts as whole numbers."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("yearly target")
