@@ -3,6 +3,8 @@ listing the issue's achievements."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
@@ -15,10 +17,25 @@ from achievements.enums import FeaturedIssueStatus
 from achievements.models import FeaturedIssue, FeaturedItem
 
 FEED_LENGTH = 20
+# Control characters XML 1.0 cannot carry (a title typed with one would break the whole feed).
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class _XmlSafeItems:
+    def add_item(self, title, link, description, **kwargs):
+        return super().add_item(XML_INVALID.sub("", title), link, XML_INVALID.sub("", description or ""), **kwargs)
+
+
+class XmlSafeRss(_XmlSafeItems, Rss201rev2Feed):
+    pass
+
+
+class XmlSafeAtom(_XmlSafeItems, Atom1Feed):
+    pass
 
 
 class FeaturedRssFeed(Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = XmlSafeRss
     description_template = "achievements/featured/feed_item.html"
 
     def title(self):
@@ -56,7 +73,7 @@ class FeaturedRssFeed(Feed):
 
 
 class FeaturedAtomFeed(FeaturedRssFeed):
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom
 
     def subtitle(self):
         return self.description()

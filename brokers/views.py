@@ -50,9 +50,10 @@ def directory(request):
     agency = request.GET.get("agency", "")
     region = request.GET.get("region", "")
     filters = selectors.DirectoryFilters(
-        q=request.GET.get("q", "").strip()[:100],
+        # NUL never reaches the database: PostgreSQL refuses it in a query parameter (a 500 otherwise).
+        q=request.GET.get("q", "").replace("\x00", "").strip()[:100],
         level=request.GET.get("level", "") if request.GET.get("level") in Level.values else "",
-        field=request.GET.get("field", "").strip()[:60],
+        field=request.GET.get("field", "").replace("\x00", "").strip()[:60],
         region=region if region.isdigit() and len(region) == 6 else "",
         agency=int(agency) if agency.isdigit() else None,
     )
@@ -268,7 +269,7 @@ def _engagement_page(request, engagement: Engagement, *, activity_form=None, dea
 
     is_broker = request.user.has_perm("brokers.change_engagement", engagement)
     finished = engagement.stage in (EngagementStage.DEAL, EngagementStage.DROPPED)
-    search = request.GET.get("q", "").strip()[:50]
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:50]
     context = {
         "engagement": engagement,
         "listing": engagement.listing,

@@ -60,11 +60,12 @@ def visible_event(user, pk: int) -> Event:
 
 @require_GET
 def event_list(request):
-    field_code = request.GET.get("field", "").strip()[:60]
+    # NUL never reaches the database: PostgreSQL refuses it in a query parameter (a 500 otherwise).
+    field_code = request.GET.get("field", "").replace("\x00", "").strip()[:60]
     field = IndustryField.objects.filter(code=field_code).first() if field_code else None
     region = request.GET.get("region", "")
     filters = {
-        "q": request.GET.get("q", "").strip()[:100],
+        "q": request.GET.get("q", "").replace("\x00", "").strip()[:100],
         "kind": request.GET.get("kind", "") if request.GET.get("kind") in EventKind.values else "",
         "field": field.code if field else "",
         "region": region if region.isdigit() and len(region) == 6 else "",

@@ -22,7 +22,7 @@ from marketplace.rules import membership_roles
 from marketplace.selectors import active_membership, industry_field_groups, region_children
 from pilots import rules as pilot_rules
 from pilots import selectors, services
-from pilots.enums import BaseKind, BaseLevel
+from pilots.enums import BaseKind, BaseLevel, FilingStatus
 from pilots.forms_requests import RequestForm
 from pilots.models import PilotBase
 
@@ -50,12 +50,13 @@ def _visible_base(user, pk: int) -> PilotBase:
 
 @require_GET
 def directory(request):
-    field_code = request.GET.get("field", "").strip()[:60]
+    # NUL never reaches the database: PostgreSQL refuses it in a query parameter (a 500 otherwise).
+    field_code = request.GET.get("field", "").replace("\x00", "").strip()[:60]
     field = IndustryField.objects.filter(code=field_code).first() if field_code else None
     region = request.GET.get("region", "")
     trl = request.GET.get("trl", "")
     filters = {
-        "q": request.GET.get("q", "").strip()[:100],
+        "q": request.GET.get("q", "").replace("\x00", "").strip()[:100],
         "kind": request.GET.get("kind", "") if request.GET.get("kind") in BaseKind.values else "",
         "level": request.GET.get("level", "") if request.GET.get("level") in BaseLevel.values else "",
         "field": field.code if field else "",
@@ -163,8 +164,10 @@ def _calendar_label(booking) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_new(request, pk: int):
-    """Ask a base for a service, for one of the user's organizations."""
+    """Ask a filed base for a service, for one of the user's organizations."""
     base = _visible_base(request.user, pk)
+    if base.status != FilingStatus.APPROVED:
+        raise Http404  # a draft or revoked base takes no requests, even from its own operator or staff
     if not membership_roles(request.user):
         return render(request, "pilots/public/request_form.html", {"base": base, "no_organization": True})
     membership = active_membership(request)

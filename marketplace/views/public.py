@@ -35,10 +35,11 @@ def home(request):
 @require_GET
 def organization_directory(request):
     params = {
-        "q": request.GET.get("q", "").strip()[:100],
+        # NUL never reaches the database: PostgreSQL refuses it in a query parameter (a 500 otherwise).
+        "q": request.GET.get("q", "").replace("\x00", "").strip()[:100],
         "kind": request.GET.get("kind", "") if request.GET.get("kind") in OrganizationKind.values else "",
         "region": request.GET.get("region", "") if request.GET.get("region", "").isdigit() else "",
-        "field": request.GET.get("field", "")[:60],
+        "field": request.GET.get("field", "").replace("\x00", "")[:60],
     }
     queryset = organization_search(queryset=organization_list(), **params).order_by("name", "id")
     page = Paginator(queryset, 20).get_page(request.GET.get("page"))

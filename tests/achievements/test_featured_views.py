@@ -256,6 +256,18 @@ def test_atom_feed_has_one_entry_per_published_issue(client, issue):
     assert "<published>" in content
 
 
+@pytest.mark.parametrize("route", ["achievements:featured-rss", "achievements:featured-atom"])
+def test_feeds_drop_control_characters_xml_cannot_carry(client, route):
+    make_issue(5, "控制\x0b字符", achievements=[AchievementFactory(title="耐压\x0c电池\x1f")])
+
+    response = client.get(reverse(route))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "控制字符" in content and "耐压电池" in content
+    assert not any(char in content for char in "\x0b\x0c\x1f")
+
+
 def test_feed_queries_do_not_grow_with_issues(client, django_assert_num_queries):
     achievements = AchievementFactory.create_batch(3)
     make_issue(1, achievements=achievements)
