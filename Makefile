@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match bench-digest bench-stats clean
+.PHONY: install assets compilemessages messages run test test-fast lint format doctor lock check-deploy bench bench-search bench-match bench-digest bench-stats bench-load backup restore clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -66,7 +66,7 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
 ## bench: every benchmark (each writes docs/bench/*.json; docs/performance.md explains them)
-bench: bench-search bench-match bench-digest bench-stats
+bench: bench-search bench-match bench-digest bench-stats bench-load
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench
 BENCH_SEARCH_ARGS ?=
@@ -108,6 +108,22 @@ bench-stats: install
 	$(BIN)/python scripts/create_database.py $(BENCH_STATS_DATABASE_URL)
 	DATABASE_URL=$(BENCH_STATS_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_STATS_DATABASE_URL) $(BIN)/python manage.py bench_stats $(BENCH_STATS_ARGS)
+
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/market_bench_load
+BENCH_LOAD_ARGS ?=
+
+## bench-load: 50 concurrent visitors (locust) against gunicorn on loopback with PostgreSQL for 60 s; rps and p95 per page
+bench-load: install
+	$(BIN)/python scripts/bench_load.py --database-url $(BENCH_LOAD_DATABASE_URL) $(BENCH_LOAD_ARGS)
+
+## backup: pg_dump (custom format) of DATABASE_URL + the media files + a manifest of row counts and checksums, into BACKUP_DIR (backups/)
+backup: $(STAMP)
+	$(BIN)/python manage.py backup_database $(if $(BACKUP_DIR),--output-dir $(BACKUP_DIR))
+
+## restore: make restore DUMP=backups/market-….dump TARGET=name-or-postgres-url [FORCE=1]; verifies every table against the manifest
+restore: $(STAMP)
+	@test -n "$(DUMP)" -a -n "$(TARGET)" || { echo "usage: make restore DUMP=backups/market-YYYYmmdd-HHMMSS.dump TARGET=market_restored [FORCE=1] [MEDIA_ROOT=dir]"; exit 2; }
+	$(BIN)/python manage.py restore_database $(DUMP) --target $(TARGET) $(if $(FORCE),--force) $(if $(MEDIA_ROOT),--media-root $(MEDIA_ROOT))
 
 clean:
 	rm -rf $(VENV) staticfiles marketplace/static/vendor .pytest_cache .ruff_cache
