@@ -42,9 +42,14 @@ FRESHNESS_REMINDER_DAYS = env.int("FRESHNESS_REMINDER_DAYS", default=14)
 FRESHNESS_GRACE_DAYS = env.int("FRESHNESS_GRACE_DAYS", default=30)
 # The market's name in page titles, e-mails and feeds.
 MARKET_NAME = env.str("MARKET_NAME", default="科技大市场")
+# The privacy notice (PIPL 个人信息保护法): users consent to this version; changing it asks everyone again.
+PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2026-11")
+# Where people send requests about their personal data (the notice names it).
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="privacy@localhost")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with a console that requires the staff second factor (marketplace/otp.py).
+    "marketplace.otp.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +70,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "oauth2_provider",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_ratelimit",
     "marketplace",
     "achievements",
     "demands",
@@ -76,16 +85,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so that every response gets the headers, the short-circuits of the middlewares below too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff second factor: which device verified this session, then the gate (marketplace/otp.py).
+    "django_otp.middleware.OTPMiddleware",
+    "marketplace.otp.StaffSecondFactorMiddleware",
     # Idempotency-Key on API POSTs (after authentication: keys belong to the caller).
     "marketplace.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # Re-asks for consent in the workspace after the privacy notice changes.
+    "marketplace.privacy.PrivacyConsentMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the final authentication result (django-axes requirement).
@@ -163,9 +178,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = []
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# `manage.py backup_database` (make backup) writes the dump, the media archive and the manifest here.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
 # Uploaded files are never served by URL: no route and no server maps MEDIA_URL; the
 # private-file view checks permission first. (A value is still needed by Django's helpers.)
 MEDIA_URL = "/media-not-served/"
@@ -312,6 +329,42 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
+# Staff accounts (is_staff, superusers, bureau staff groups) log in with a second factor: a TOTP
+# authenticator app or a one-time recovery code (django-otp, marketplace/otp.py). A stolen staff
+# password alone must not open the admin console, the statistics console or the review queues.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = MARKET_NAME
+# Each wrong code doubles the wait before the next attempt (1 s, 2 s, 4 s, …): guessing is hopeless.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Keys and QR codes of existing devices never appear in the admin console.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Abuse limits (marketplace/ratelimits.py): "count/period" with period s, m, h or d. Log-in,
+# registration, password reset and subscription count per client address; inquiries and
+# responses (demand responses, challenge bids, pool pledges) per user; the API per address for
+# visitors and per user for sessions (partner applications have PARTNER_RATE instead).
+ABUSE_LIMITS = {
+    "login": env.str("ABUSE_LIMIT_LOGIN", default="10/m"),
+    # Generous enough for a university's lab registering from behind one NAT.
+    "register": env.str("ABUSE_LIMIT_REGISTER", default="10/h"),
+    "password_reset": env.str("ABUSE_LIMIT_PASSWORD_RESET", default="5/h"),
+    "inquiry": env.str("ABUSE_LIMIT_INQUIRY", default="20/h"),
+    "response": env.str("ABUSE_LIMIT_RESPONSE", default="20/h"),
+    "subscription": env.str("ABUSE_LIMIT_SUBSCRIPTION", default="10/h"),
+    "api_anon": env.str("ABUSE_LIMIT_API_ANON", default="60/m"),
+    "api_user": env.str("ABUSE_LIMIT_API_USER", default="600/m"),
+}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "marketplace.ratelimits.client_ip"
+# django-ratelimit knows Django's own RedisCache (atomic INCR) only as "not officially supported".
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    # Without Redis (development, the embedded single-process default) the local-memory cache is
+    # the only one there is; counters are per process, which is what a single process needs.
+    # Production sets REDIS_URL, and then this check stays on.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
 # REST API: /api/v1/, see marketplace/api and docs/design.md for the shape.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -319,7 +372,14 @@ REST_FRAMEWORK = {
         # Partner systems: bearer tokens from /o/token/, checked against the scope catalogue.
         "marketplace.api.oauth.PartnerTokenAuthentication",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.oauth.PartnerRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "marketplace.api.oauth.PartnerRateThrottle",
+        # Visitors and session users (ABUSE_LIMITS api_anon / api_user), and the inquiry and
+        # response limits on the viewsets that name one (marketplace/ratelimits.py).
+        "marketplace.ratelimits.SessionAnonRateThrottle",
+        "marketplace.ratelimits.SessionUserRateThrottle",
+        "marketplace.ratelimits.AbuseLimitThrottle",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -6,26 +6,34 @@ from django.urls import include, path, reverse_lazy
 from oauth2_provider import views as oauth_views
 
 from marketplace.forms.accounts import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from marketplace.ratelimits import abuse_limit
 from marketplace.views import accounts, evaluation, public, workspace
 from marketplace.views import search as search_views
 from marketplace.views import statistics as statistics_views
 from marketplace.views import statistics_funnel as statistics_funnel_views
+from marketplace.views import two_factor as two_factor_views
 
 admin.site.site_header = "科技大市场 · 管理控制台"
 admin.site.site_title = "科技大市场管理"
 admin.site.index_title = "科技局工作台"
 
 account_patterns = [
-    path("register/", accounts.register, name="register"),
+    # Abuse limits per client address on the POSTs (ABUSE_LIMITS, marketplace/ratelimits.py).
+    path("register/", abuse_limit("register")(accounts.register), name="register"),
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        abuse_limit("login")(
+            auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Staff accounts' second step after the password (marketplace/otp.py).
+    path("two-factor/", abuse_limit("login")(two_factor_views.two_factor), name="two-factor"),
+    path("two-factor/setup/", two_factor_views.two_factor_setup, name="two-factor-setup"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        abuse_limit("password_reset")(auth_views.PasswordResetView.as_view(form_class=PasswordResetForm)),
         name="password_reset",
     ),
     path("password-reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -44,6 +52,11 @@ account_patterns = [
     ),
     path("password-change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("profile/", accounts.profile, name="profile"),
+    path("privacy/", accounts.privacy_notice, name="privacy-notice"),
+    path("privacy/consent/", accounts.privacy_consent, name="privacy-consent"),
+    path("profile/my-data/", accounts.personal_data_download, name="personal-data-download"),
+    # Checks the password again: limited like the log-in.
+    path("profile/delete/", abuse_limit("login")(accounts.account_delete_view), name="account-delete"),
 ]
 
 organization_patterns = (
