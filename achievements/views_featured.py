@@ -108,14 +108,11 @@ def issue_pdf(request, number: int):
 
 def _live_validation(request, form) -> HttpResponse | None:
     form.live_validation_url = request.path
-    checked = live_validation(request, form)
-    if checked is None and request.htmx and request.POST.get("_validate"):
-        return HttpResponse(status=204)
-    return checked
+    return live_validation(request, form)
 
 
 @require_http_methods(["GET", "POST"])
-@abuse_limit("subscription")
+@abuse_limit("subscription", field_checks=True)
 def subscribe(request):
     if request.method == "GET" and request.GET.get("sent"):
         return render(request, "achievements/subscriptions/sent.html")

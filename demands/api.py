@@ -51,6 +51,7 @@ from marketplace import rules as market_rules
 from marketplace.api.pagination import CappedPagePagination, MessageCursorPagination, UpdatedCursorPagination
 from marketplace.api.schema import ErrorSerializer
 from marketplace.models import IndustryField, Message, Organization, PrivateFile, Region
+from marketplace.privacy import mask_email, mask_name, mask_phone, may_see_contact
 from marketplace.validators import validate_mobile_phone
 
 # Who reads a demand's review and closing notes and the organizations it invites.
@@ -260,9 +261,17 @@ class DemandSerializer(serializers.Serializer):
     )
     def get_contact(self, presentation) -> dict | None:
         demand = presentation.demand
-        if not self.context["request"].user.is_authenticated:
+        user = self.context["request"].user
+        if not user.is_authenticated:
             return None
-        return {"name": demand.contact_name, "phone": demand.contact_phone, "email": demand.contact_email}
+        if may_see_contact(user):
+            return {"name": demand.contact_name, "phone": demand.contact_phone, "email": demand.contact_email}
+        # The pages' rule (marketplace.privacy): people outside a verified organization see it masked.
+        return {
+            "name": mask_name(demand.contact_name),
+            "phone": mask_phone(demand.contact_phone) if demand.contact_phone else "",
+            "email": mask_email(demand.contact_email) if demand.contact_email else "",
+        }
 
     @extend_schema_field(AttachmentSerializer(many=True, allow_null=True))
     def get_attachments(self, presentation) -> list[dict]:

@@ -271,6 +271,16 @@ def backup(database: Database, directory: Path, media_root: Path | None, *, now:
     """Dump `database` and the media files into `directory`; returns the manifest's path."""
     pg_dump = postgres_tool("pg_dump")
     directory.mkdir(parents=True, exist_ok=True)
+    # The dump holds every person's data, password hashes and second-factor keys: owner only.
+    directory.chmod(0o700)
+    previous_umask = os.umask(0o077)
+    try:
+        return _backup(pg_dump, database, directory, media_root, now=now, log=log)
+    finally:
+        os.umask(previous_umask)
+
+
+def _backup(pg_dump, database: Database, directory: Path, media_root: Path | None, *, now: datetime, log) -> Path:
     stem = _backup_stem(directory, now)
     dump_path = directory / f"{stem}.dump"
     manifest_path = directory / f"{stem}.json"

@@ -21,6 +21,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models.signals import m2m_changed
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import resolve_url
@@ -74,7 +75,11 @@ def _forget_staff_groups(sender, instance, action, reverse, pk_set, **kwargs) ->
         user_pks = list(pk_set)
     else:  # a group's members cleared: find them before they go
         user_pks = list(instance.user_set.values_list("pk", flat=True))
-    cache.delete_many([_staff_group_cache_key(pk) for pk in user_pks])
+    keys = [_staff_group_cache_key(pk) for pk in user_pks]
+    cache.delete_many(keys)
+    # Again once the change is committed: a request between the change and the commit would have
+    # cached the old answer (not staff) and skipped the second factor until it expired.
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 m2m_changed.connect(_forget_staff_groups, dispatch_uid="marketplace.otp.forget_staff_groups")

@@ -90,16 +90,19 @@ def _is_field_check(request) -> bool:
     return bool(request.headers.get("HX-Request")) and bool(request.POST.get("_validate"))
 
 
-def abuse_limit(name: str):
-    """Limit the POSTs of a view by the named limit of ABUSE_LIMITS; GETs and htmx field checks
-    are never counted. Works on function views and on `SomeView.as_view()` (wrap it in urls.py)."""
+def abuse_limit(name: str, *, field_checks: bool = False):
+    """Limit the POSTs of a view by the named limit of ABUSE_LIMITS; GETs are never counted.
+    `field_checks=True` only for a view that answers every htmx field check (`_validate`) with
+    `live_validation` and saves nothing then: those are not counted either. Anywhere else the
+    header and field are the client's to send, and exempting them would switch the limit off.
+    Works on function views and on `SomeView.as_view()` (wrap it in urls.py)."""
     if name not in LIMIT_KEYS:
         raise KeyError(f"Unknown abuse limit {name!r}; known: {sorted(LIMIT_KEYS)}")
 
     def decorator(view):
         @wraps(view)
         def limited(request, *args, **kwargs):
-            if request.method == "POST" and not _is_field_check(request):
+            if request.method == "POST" and not (field_checks and _is_field_check(request)):
                 usage = limit_usage(request, name, increment=True)
                 if usage is not None and usage["should_limit"]:
                     return too_many_requests(request, retry_after=usage["time_left"])

@@ -31,6 +31,7 @@ from marketplace import rules as market_rules
 from marketplace.api.filters import SyncFilterSet
 from marketplace.api.pagination import UpdatedCursorPagination
 from marketplace.models import IndustryField, Organization
+from marketplace.privacy import email_for, phone_for
 from pilots import selectors, services
 from pilots.enums import BaseKind, BaseLevel, FeeUnit, FilingStatus, RequestStatus
 from pilots.models import Booking, Equipment, PilotBase, PilotService, ServiceRequest
@@ -129,17 +130,25 @@ class PilotBaseSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request is None or not request.user.is_authenticated
 
+    # The pages' rule (marketplace.privacy): in full for staff and members of verified organizations,
+    # masked for other people, nothing for visitors and partner tokens.
     @extend_schema_field(
-        serializers.CharField(allow_null=True, help_text=_("Null for visitors who are not logged in."))
+        serializers.CharField(
+            allow_null=True,
+            help_text=_("Null for visitors; masked unless the caller is staff or in a verified organization."),
+        )
     )
     def get_contact_phone(self, base) -> str | None:
-        return None if self._anonymous() else base.contact_phone
+        return None if self._anonymous() else phone_for(base.contact_phone, self.context["request"].user)
 
     @extend_schema_field(
-        serializers.CharField(allow_null=True, help_text=_("Null for visitors who are not logged in."))
+        serializers.CharField(
+            allow_null=True,
+            help_text=_("Null for visitors; masked unless the caller is staff or in a verified organization."),
+        )
     )
     def get_contact_email(self, base) -> str | None:
-        return None if self._anonymous() else base.contact_email
+        return None if self._anonymous() else email_for(base.contact_email, self.context["request"].user)
 
 
 class PilotBaseFilter(SyncFilterSet):

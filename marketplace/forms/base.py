@@ -60,7 +60,11 @@ def live_validation(request, form) -> HttpResponse | None:
     an ordinary request. Validates the whole form but shows only that field's errors; saves
     nothing."""
     name = request.POST.get("_validate") if request.htmx else None
-    if not name or name not in form.fields:
+    if not name:
         return None
+    if name not in form.fields:
+        # Not a field check the page sends: answer nothing rather than process the POST in full
+        # (abuse limits do not count field checks).
+        return HttpResponse(status=204)
     form.is_valid()
     return HttpResponse(form[name].as_field_group())

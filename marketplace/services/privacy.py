@@ -22,7 +22,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from marketplace import rules as market_rules
 from marketplace.enums import JoinRequestStatus, MembershipRole
 from marketplace.models import Membership, Organization, TransitionLog, User
 from marketplace.models.accounts import DELETED_USERNAME_PREFIX
+from marketplace.otp import requires_second_factor
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -232,9 +232,9 @@ def _row(obj, fields: tuple[str, ...]) -> dict:
 
 def _section_queryset(section: Section, user: User):
     model = apps.get_model(section.model)
-    if section.key == "digest_subscriptions" and user.email:
-        # The digest is subscribed by e-mail, with or without an account.
-        return model.objects.filter(Q(user=user) | Q(email__iexact=user.email))
+    # Rows are the person's by their foreign key only, never by the e-mail address on the profile:
+    # anyone may type someone else's address there (it is not confirmed), and would then read or
+    # delete that person's digest subscription and mail.
     relations = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name in section.fields]
     return model.objects.filter(**{section.user_field: user}).select_related(*relations).order_by("pk")
 
@@ -307,10 +307,9 @@ def _delete_personal_rows(user: User, email: str) -> None:
     SavedSearch.objects.filter(user=user).delete()
     Favourite.objects.filter(user=user).delete()
     JoinRequest.objects.filter(user=user, status=JoinRequestStatus.PENDING).delete()
-    subscriptions = Q(user=user) | Q(email__iexact=email) if email else Q(user=user)
-    Subscription.objects.filter(subscriptions).delete()
-    mails = Q(user=user) | Q(to__iexact=email) if email else Q(user=user)
-    OutgoingMail.objects.filter(mails).delete()
+    # By the foreign key only (see _section_queryset): the profile's e-mail address is not confirmed.
+    Subscription.objects.filter(user=user).delete()
+    OutgoingMail.objects.filter(user=user).delete()
     for model, field_name in user_foreign_keys():
         if model._meta.app_label.startswith("otp_"):
             model.objects.filter(**{field_name: user}).delete()
@@ -374,7 +373,7 @@ def account_delete(*, user: User, password: str) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(password):
         raise ValidationError({"password": _("The password is wrong.")}, code="wrong_password")
-    if user.is_staff or user.is_superuser:
+    if requires_second_factor(user):  # is_staff, superusers and members of a bureau staff group
         raise ValidationError(
             _("Staff accounts are closed by a bureau administrator; ask them to remove yours."), code="staff"
         )

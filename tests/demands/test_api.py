@@ -300,6 +300,17 @@ def test_demand_contact_is_for_logged_in_callers_only(client, login, foreign_use
     }
 
 
+def test_demand_contact_is_masked_for_people_outside_a_verified_organization(login, enterprise):
+    demand = DemandFactory(organization=enterprise)
+    unverified = MembershipFactory(organization=OrganizationFactory(unverified=True)).user
+
+    assert login(unverified).get(detail_url(demand)).json()["contact"] == {
+        "name": "刘**",
+        "phone": "138****5678",
+        "email": "l***@example.com",
+    }
+
+
 def test_demand_attachments_are_listed_for_those_who_see_details_and_enterprise(
     client, login, owner, invited_user, enterprise, invited_organization, broker
 ):

@@ -18,7 +18,7 @@ from pilots import services
 from pilots.enums import BaseKind, BaseLevel, FilingStatus, RequestStatus
 from pilots.models import ServiceRequest
 from tests.factories.achievements import AchievementFactory
-from tests.factories.marketplace import MembershipFactory
+from tests.factories.marketplace import MembershipFactory, OrganizationFactory
 from tests.factories.pilots import (
     BookingFactory,
     EquipmentFactory,
@@ -143,6 +143,14 @@ def test_contact_details_are_for_logged_in_callers(base, requester):
     assert anonymous["contact_name"] == "李工"
     assert anonymous["contact_phone"] is None and anonymous["contact_email"] is None
     assert member["contact_phone"] == "0532-88886666" and member["contact_email"] == "pilot@example.cn"
+
+
+def test_contact_details_are_masked_for_people_outside_a_verified_organization(base):
+    unverified = MembershipFactory(organization=OrganizationFactory(unverified=True)).user
+
+    body = api(unverified).get(f"{BASES}{base.pk}/").json()
+
+    assert body["contact_phone"] == "053****6666" and body["contact_email"] == "p***@example.cn"
 
 
 def test_operator_members_see_their_unfiled_base_and_all_equipment(operator, operator_admin, stranger, reviewer):

@@ -76,12 +76,42 @@ def test_registration_is_limited_per_address(client, limits):
     _assert_limited_page(blocked)
 
 
-def test_htmx_field_checks_do_not_use_up_the_registration_limit(client, limits):
-    limits(register="1/h")
+def test_htmx_field_checks_do_not_use_up_the_subscription_limit(client, limits):
+    limits(subscription="1/h")
     for _ in range(3):
-        client.post(REGISTER, {"username": "a", "_validate": "username"}, HTTP_HX_REQUEST="true")
+        checked = client.post(SUBSCRIBE, {"email": "a", "_validate": "email"}, HTTP_HX_REQUEST="true")
+        assert checked.status_code == 200  # the re-rendered field, nothing saved
 
-    assert client.post(REGISTER, {"username": "a"}).status_code == 200
+    assert client.post(SUBSCRIBE, {"email": "not-an-address"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "limit", "data"),
+    [
+        (LOGIN, "login", {"username": "orgmember", "password": "wrong-password"}),
+        (REGISTER, "register", {"username": "a"}),
+        (PASSWORD_RESET, "password_reset", {"email": "nobody@example.cn"}),
+    ],
+)
+def test_htmx_headers_do_not_switch_a_limit_off_where_the_view_checks_no_fields(client, limits, url, limit, data):
+    """The header and `_validate` are the client's to send: only views answering field checks without
+    processing the POST exempt them."""
+    limits(**{limit: "2/h"})
+    for _ in range(2):
+        client.post(url, {**data, "_validate": "nope"}, HTTP_HX_REQUEST="true")
+
+    blocked = client.post(url, {**data, "_validate": "nope"}, HTTP_HX_REQUEST="true")
+
+    _assert_limited_page(blocked)
+
+
+def test_an_htmx_check_of_no_such_field_is_not_processed(client, limits):
+    limits(subscription="1/h")
+
+    response = client.post(SUBSCRIBE, {"email": "reader@example.cn", "_validate": "nope"}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 204
+    assert not Subscription.objects.exists()
 
 
 def test_password_reset_is_limited_per_address_and_queues_no_more_mail(client, limits):

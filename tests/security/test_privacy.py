@@ -205,7 +205,7 @@ def trail(person, organization, org_admin):
     Favourite.objects.create(
         user=person, content_type=ContentType.objects.get_for_model(Achievement), object_id=achievement.pk, title="收藏"
     )
-    Subscription.objects.create(email="ZhangSan@qiye.cn", status=SubscriptionStatus.ACTIVE)
+    Subscription.objects.create(user=person, email="ZhangSan@qiye.cn", status=SubscriptionStatus.ACTIVE)
     RegistrationFactory(user=person, organization=enterprise, note="需要停车位")
     BrokerProfileFactory(user=person, certificate_number="JSJJ-2025-77777")
     own_demand = DemandFactory(organization=enterprise, created_by=person, title="张三写的需求")
@@ -357,6 +357,21 @@ def test_delete_erases_the_person_keeps_their_records_and_logs_out(login, person
     assert (log.field, log.from_status, log.to_status, log.actor_id) == ("account", "active", "deleted", pk)
     for username in ("zhangsan", f"deleted-{pk}"):
         assert authenticate(RequestFactory().post("/accounts/login/"), username=username, password=PASSWORD) is None
+
+
+def test_another_persons_subscription_under_the_profiles_address_is_neither_exported_nor_deleted(login, password):
+    """The profile's e-mail address is not confirmed: typing a digest subscriber's address there
+    gives no hold on their subscription."""
+    subscriber = Subscription.objects.create(email="victim@qiye.cn", status=SubscriptionStatus.ACTIVE)
+    claimant = UserFactory(username="claimant", email="victim@qiye.cn")
+    client = login(claimant)
+
+    data = json.loads(client.get(reverse("personal-data-download")).content.decode())
+    client.post(reverse("account-delete"), {"password": password})
+
+    assert data["digest_subscriptions"] == []
+    assert Subscription.objects.filter(pk=subscriber.pk).exists()
+    assert not User.objects.get(pk=claimant.pk).is_active
 
 
 def test_two_deleted_accounts_may_both_have_a_blank_email(organization):
