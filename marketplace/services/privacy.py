@@ -299,7 +299,7 @@ def organizations_blocking_deletion(user: User) -> list[Organization]:
     return blocking
 
 
-def _delete_personal_rows(user: User, email: str) -> None:
+def _delete_personal_rows(user: User) -> None:
     from achievements.models import Subscription
     from marketplace.models import Favourite, JoinRequest, Notification, OutgoingMail, SavedSearch
 
@@ -387,9 +387,8 @@ def account_delete(*, user: User, password: str) -> User:
             % {"organizations": "、".join(organization.name for organization in blocking)},
             code="last_admin",
         )
-    email = user.email
     Membership.objects.filter(user=user).delete()
-    _delete_personal_rows(user, email)
+    _delete_personal_rows(user)
     _anonymise_profiles(user)
     _anonymise_account(user)
     market_rules.forget_membership_roles(user)
