@@ -12,6 +12,10 @@ from django.db import transaction
 from marketplace.search.backends import FTS_TABLE, FTS_VOCABULARY, RUM_INDEX, TABLE, has_rum
 
 GIN_INDEX = "search_document_vector_gin"
+# RUM ranks every document that matches the words before it returns the first, so a frequent word
+# narrowed to demands (a sixth of the documents) paid for ranking the achievements too: a demand
+# search reads this index of demands alone (试验研究 + TRL ≥ 3 at 1.2 million documents: 229 → 28 ms).
+RUM_DEMAND_INDEX = "search_document_vector_rum_demand"
 TRIGRAM_INDEX = "search_document_title_trgm"
 ORGANIZATION_TRIGRAM_INDEX = "organization_name_trgm"
 
@@ -96,6 +100,10 @@ def install(connection) -> str:
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {RUM_INDEX} ON {TABLE} USING rum (search_vector rum_tsvector_ops)"
             )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {RUM_DEMAND_INDEX} ON {TABLE} "
+                "USING rum (search_vector rum_tsvector_ops) WHERE kind = 'demand'"
+            )
             cursor.execute(f"DROP INDEX IF EXISTS {GIN_INDEX}")
             kind = "rum"
         else:
@@ -110,7 +118,7 @@ def drop_search_indexes(connection) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for index in (RUM_INDEX, GIN_INDEX, TRIGRAM_INDEX):
+        for index in (RUM_INDEX, RUM_DEMAND_INDEX, GIN_INDEX, TRIGRAM_INDEX):
             cursor.execute(f"DROP INDEX IF EXISTS {index}")
     has_rum.cache_clear()
 
@@ -121,7 +129,7 @@ def uninstall(connection) -> None:
             for statement in SQLITE_DROP:
                 cursor.execute(statement)
         elif connection.vendor == "postgresql":
-            for index in (RUM_INDEX, GIN_INDEX, TRIGRAM_INDEX, ORGANIZATION_TRIGRAM_INDEX):
+            for index in (RUM_INDEX, RUM_DEMAND_INDEX, GIN_INDEX, TRIGRAM_INDEX, ORGANIZATION_TRIGRAM_INDEX):
                 cursor.execute(f"DROP INDEX IF EXISTS {index}")
             cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_vector ON {TABLE}")
             cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_vector()")

@@ -300,3 +300,31 @@ def test_rum_and_gin_ranking_agree_on_the_best_match(db):
 
     assert by_rum[0] == by_gin[0] == "海水淡化反渗透膜"
     assert set(by_rum) == set(by_gin) == {"海水淡化反渗透膜", "污水处理"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the RUM indexes exist on PostgreSQL only")
+def test_a_demand_search_ranks_in_the_demands_own_index(db):
+    from marketplace.search.backends import PostgresBackend, has_rum
+    from marketplace.search.schema import RUM_DEMAND_INDEX, RUM_INDEX
+
+    if not has_rum():
+        pytest.skip("the rum extension is not installed on this server")
+    DemandFactory(title="海水淡化反渗透膜需求", summary="需要反渗透膜元件。")
+    DemandFactory(title="污水处理需求", summary="预处理后反渗透。")
+    AchievementFactory(title="反渗透膜成果", summary="反渗透。")
+    backend, query = PostgresBackend(), search.parse("反渗透")
+    demands = backend.ranked(search.SearchFilters(kind="demand").apply_broad(SearchDocument.objects.all()), query)
+    everything = backend.ranked(SearchDocument.objects.all(), query)
+
+    with connection.cursor() as cursor:
+        # A handful of rows: the planner would rather sort them, so let it choose among ordered scans only.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off")
+        plans = {}
+        for name, queryset in (("demands", demands), ("everything", everything)):
+            sql, params = queryset[:20].query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Scan using {RUM_DEMAND_INDEX}" in plans["demands"]
+    assert f"Index Scan using {RUM_INDEX} " in plans["everything"]
+    assert [doc.title for doc in demands] == ["海水淡化反渗透膜需求", "污水处理需求"]
+    assert {doc.kind for doc in everything} == {"demand", "achievement"}
