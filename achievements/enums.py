@@ -127,7 +127,7 @@ class SubscriptionStatus(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    """queued → claimed (by a worker, in a batch) → sending (this message on the wire) → sent |
+    """queued → claimed (by a worker, in a batch) → sending (its group on the wire) → sent |
     failed; a claim left by a dead worker goes back to queued; a message left `sending` may or may
     not have gone out and is `ambiguous` until staff reconcile it (never resent on a guess)."""
 

@@ -9,14 +9,15 @@ Delivery guarantee — at most once, never silently dropped:
   constraint; planning again adds nothing.
 * A worker claims a batch of queued rows with SELECT … FOR UPDATE SKIP LOCKED (other workers
   take other rows, nobody waits) and marks them `claimed`; it then sends them over one SMTP
-  connection, marking each row `sending` just before the message goes on the wire; once the
-  server accepted it, the row is marked `sent` in the same transaction that marks the next one
-  `sending` (one commit a message; never more than one row `sending` per worker).
+  connection, SENDING_GROUP (10) rows at a time: a group's rows are marked `sending` in one
+  commit before the first of its messages goes on the wire, and those the server accepted are
+  marked `sent` in the same transaction that marks the next group `sending` (one commit per
+  group; never more than one group `sending` per worker).
 * A worker that dies leaves `claimed` rows — never on the wire — which the sweep returns to the
-  queue; and at most the one `sending` row it had in flight, which the sweep marks `ambiguous`:
-  the server may or may not have accepted it. Ambiguous rows are listed in the admin with their
-  Message-ID (derived from period and subscriber, so the mail server's log tells) for staff to
-  mark sent or resend; they are never resent on a guess.
+  queue; and at most the one group `sending` it had in flight, which the sweep marks
+  `ambiguous`: the server may or may not have accepted each of them. Ambiguous rows are listed
+  in the admin with their Message-ID (derived from period and subscriber, so the mail server's
+  log tells) for staff to mark sent or resend; they are never resent on a guess.
 * An SMTP error reply means the server did not take the message: the row goes back to the queue
   with exponential back-off, and is marked `failed` (the address recorded, resendable from the
   admin) after DIGEST_MAX_ATTEMPTS.
@@ -25,19 +26,24 @@ Delivery guarantee — at most once, never silently dropped:
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import CharField, Count, F, Max, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -59,6 +65,10 @@ NEW_ACHIEVEMENTS_LIMIT = 10
 # A claim older than this belongs to a dead worker (longer than any batch takes to send).
 CLAIM_TIMEOUT = timedelta(minutes=10)
 PLAN_BATCH = 5000
+# Rows marked `sending` in one commit before their messages go out, and `sent` in one commit after.
+SENDING_GROUP = 10
+# Where a subscriber's unsubscribe link goes in a rendered digest.
+LINK_MARK = "{{unsubscribe_url}}"
 
 
 # Tokens ---------------------------------------------------------------------------------------
@@ -309,7 +319,7 @@ def digest_content(period_key: str, window_start: date, window_end: date, field_
         "items": items,
         "new_achievements": new,
         "field_names": field_names,
-        "unsubscribe_url": "{{unsubscribe_url}}",
+        "unsubscribe_url": LINK_MARK,
     }
     subject = " ".join(render_to_string("mail/digest_subject.txt", context).split())
     return DigestContent(
@@ -321,7 +331,7 @@ def digest_content(period_key: str, window_start: date, window_end: date, field_
 
 # Rendered digests kept across batches in a worker process, keyed by what they are made of (see
 # _content_version), so a new issue or achievement is never served from a stale rendering.
-_CONTENTS: dict[tuple, DigestContent] = {}
+_CONTENTS: dict[tuple, tuple[DigestContent, RawDigest | None]] = {}
 _CONTENTS_MAX = 2048
 
 
@@ -341,13 +351,19 @@ def _content_version(period: DigestPeriod) -> tuple:
 
 
 def cached_content(period: DigestPeriod, field_ids: frozenset[int], version: tuple) -> DigestContent:
+    return _cached(period, field_ids, version)[0]
+
+
+def _cached(period: DigestPeriod, field_ids: frozenset[int], version: tuple) -> tuple[DigestContent, RawDigest | None]:
+    """The rendering and its serialised form, made once per worker and what they are made of."""
     key = (period.key, field_ids, version)
-    content = _CONTENTS.get(key)
-    if content is None:
+    cached = _CONTENTS.get(key)
+    if cached is None:
         if len(_CONTENTS) >= _CONTENTS_MAX:
             _CONTENTS.clear()
-        content = _CONTENTS[key] = digest_content(period.key, period.window_start, period.window_end, field_ids)
-    return content
+        content = digest_content(period.key, period.window_start, period.window_end, field_ids)
+        cached = _CONTENTS[key] = (content, RawDigest.of(content))
+    return cached
 
 
 def message_id(delivery: DigestDelivery) -> str:
@@ -359,21 +375,75 @@ def message_id(delivery: DigestDelivery) -> str:
 def build_message(delivery: DigestDelivery, content: DigestContent, connection=None) -> EmailMultiAlternatives:
     """The digest e-mail of one delivery: text and HTML parts, its Message-ID and the
     one-click unsubscribe headers."""
-    link = unsubscribe_url(delivery.subscription)
+    return _message(
+        content,
+        to=delivery.email,
+        message_id=message_id(delivery),
+        link=unsubscribe_url(delivery.subscription),
+        connection=connection,
+    )
+
+
+def _message(content: DigestContent, *, to: str, message_id: str, link: str, connection=None):
     message = EmailMultiAlternatives(
         subject=content.subject,
-        body=content.text.replace("{{unsubscribe_url}}", link),
+        body=content.text.replace(LINK_MARK, link),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[delivery.email],
+        to=[to],
         connection=connection,
         headers={
-            "Message-ID": message_id(delivery),
+            "Message-ID": message_id,
             "List-Unsubscribe": f"<{link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    message.attach_alternative(content.html.replace("{{unsubscribe_url}}", link), "text/html")
+    message.attach_alternative(content.html.replace(LINK_MARK, link), "text/html")
     return message
+
+
+# The headers that differ between two subscribers of one digest (written per message by RawDigest).
+_OWN_HEADERS = frozenset({b"to", b"date", b"message-id", b"list-unsubscribe"})
+_TRANSFER_ENCODING = re.compile(rb"^Content-Transfer-Encoding:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RawDigest:
+    """A digest serialised once, as build_message's MIME message would be, for every subscriber of
+    it: the headers common to all of them, and the body cut where the unsubscribe link goes. A
+    subscriber's message is then those bytes with their To, Date, Message-ID, List-Unsubscribe
+    and link put in, instead of a MIME tree built and serialised per message."""
+
+    head: bytes
+    body: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, content: DigestContent) -> RawDigest | None:
+        """None when the parts would not carry the link as it is (quoted-printable or base64 for
+        lines longer than SMTP allows): those digests are built per message."""
+        raw = (
+            _message(content, to="recipient@digest.invalid", message_id="<id@digest.invalid>", link=LINK_MARK)
+            .message()
+            .as_bytes(linesep="\r\n")
+        )
+        head, _sep, body = raw.partition(b"\r\n\r\n")
+        if any(value.lower() not in (b"7bit", b"8bit") for value in _TRANSFER_ENCODING.findall(body)):
+            return None
+        mark = LINK_MARK.encode()
+        if body.count(mark) != content.text.count(LINK_MARK) + content.html.count(LINK_MARK):
+            return None
+        kept, own = [], False
+        for line in head.split(b"\r\n"):
+            if line[:1] not in (b" ", b"\t"):  # not the continuation of a folded header
+                own = line.partition(b":")[0].strip().lower() in _OWN_HEADERS
+            if not own:
+                kept.append(line + b"\r\n")
+        return cls(head=b"".join(kept), body=tuple(body.split(mark)))
+
+    def render(self, *, to: str, message_id: str, link: str) -> bytes:
+        """The message for one recipient (ASCII address and link: see _raw_sendable)."""
+        date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+        own = f"To: {to}\r\nDate: {date}\r\nMessage-ID: {message_id}\r\nList-Unsubscribe: <{link}>\r\n\r\n"
+        return self.head + own.encode("ascii") + link.encode("ascii").join(self.body)
 
 
 # Planning and sending -------------------------------------------------------------------------
@@ -426,11 +496,11 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
-    """Send the claimed deliveries over one SMTP connection. A row is marked `sending` (a
-    committed UPDATE guarded by the claim) right before its message goes out, and `sent` once the
-    server took it — in the same transaction that marks the next row `sending`, so a worker has at
-    most one row `sending` at any time. See the module docstring for what a failure leaves.
-    Returns counts by outcome."""
+    """Send the claimed deliveries over one SMTP connection, SENDING_GROUP at a time: a group's
+    rows are marked `sending` (one committed UPDATE guarded by the claim) before its first message
+    goes out, and the ones the server took are marked `sent` in the same transaction that starts
+    the next group — so a worker has at most one group `sending` at any time. See the module
+    docstring for what a failure leaves. Returns counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0, "ambiguous": 0, "skipped": 0}
     deliveries = list(
         DigestDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
@@ -443,38 +513,40 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
     ).values_list("subscription_id", "industryfield_id"):
         fields_of.setdefault(subscription_id, set()).add(field_id)
     versions: dict[str, tuple] = {}
-    sent_before: DigestDelivery | None = None  # sent, still marked `sending`
+    sent: list[int] = []  # sent, still marked `sending`
     connection = get_connection()
     try:
         connection.open()
-        for delivery in deliveries:
-            try:
-                period = _period_of(delivery.period)
-                if period.key not in versions:
-                    versions[period.key] = _content_version(period)
-                fields = frozenset(fields_of.get(delivery.subscription_id, ()))
-                message = build_message(delivery, cached_content(period, fields, versions[period.key]), connection)
-            except Exception as exc:
-                logger.exception("digest delivery %s could not be built", delivery.pk)
-                _mark_sent(sent_before)
-                sent_before = None
-                DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
-                    status=DeliveryStatus.FAILED,
-                    attempts=delivery.attempts + 1,
-                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                )
-                counts["failed"] += 1
-                continue
-            if not _start_sending(delivery, worker, sent_before):
-                sent_before = None
-                counts["skipped"] += 1  # swept back to the queue meanwhile: another worker has it now
-                continue
-            sent_before = None
-            outcome = _send_one(connection, message, delivery)
-            if outcome == "sent":
-                sent_before = delivery
-            counts[outcome] += 1
-        _mark_sent(sent_before)
+        for start in range(0, len(deliveries), SENDING_GROUP):
+            group = []
+            for delivery in deliveries[start : start + SENDING_GROUP]:
+                try:
+                    period = _period_of(delivery.period)
+                    if period.key not in versions:
+                        versions[period.key] = _content_version(period)
+                    fields = frozenset(fields_of.get(delivery.subscription_id, ()))
+                    group.append(
+                        (delivery, _outgoing(connection, delivery, *_cached(period, fields, versions[period.key])))
+                    )
+                except Exception as exc:
+                    logger.exception("digest delivery %s could not be built", delivery.pk)
+                    DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
+                        status=DeliveryStatus.FAILED,
+                        attempts=delivery.attempts + 1,
+                        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    )
+                    counts["failed"] += 1
+            started = _start_sending([delivery.pk for delivery, _send in group], worker, sent)
+            sent = []
+            for delivery, send in group:
+                if delivery.pk not in started:
+                    counts["skipped"] += 1  # swept back to the queue meanwhile: another worker has it now
+                    continue
+                outcome = _send_one(connection, send, delivery)
+                if outcome == "sent":
+                    sent.append(delivery.pk)
+                counts[outcome] += 1
+        _start_sending([], worker, sent)
     finally:
         try:
             connection.close()
@@ -483,41 +555,67 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
     return counts
 
 
-def _mark_sent(delivery: DigestDelivery | None) -> None:
-    """Record a message the server took (alone: the batch's last, or before a failure)."""
-    if delivery is not None:
-        DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.SENT, sent_at=timezone.now()
-        )
+def _outgoing(connection, delivery: DigestDelivery, content: DigestContent, raw: RawDigest | None):
+    """What sends one delivery's message: over an SMTP connection, the digest's serialised bytes
+    with this subscriber's parts put in; otherwise (another backend, an address or link that is
+    not ASCII, a digest without RawDigest) a message built by build_message."""
+    if raw is not None and isinstance(connection, SMTPBackend):
+        link = unsubscribe_url(delivery.subscription)
+        if delivery.email.isascii() and link.isascii():
+            payload = raw.render(to=delivery.email, message_id=message_id(delivery), link=link)
+            sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
+            return lambda: connection.connection.sendmail(sender, [delivery.email], payload)
+    message = build_message(delivery, content, connection)
+    return lambda: connection.send_messages([message])
 
 
-def _start_sending(delivery: DigestDelivery, worker: str, sent_before: DigestDelivery | None) -> bool:
-    """In one transaction (one commit): the previous message `sent`, this one `sending` if this
-    worker still holds its claim. False if the claim was lost; the previous one is recorded
+def _message_id_column():
+    """message_id() in SQL, for a whole group in one UPDATE."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return Concat(
+        Value("<digest."),
+        "period",
+        Value("."),
+        Cast("subscription_id", CharField()),
+        Value(f"@{domain}>"),
+        output_field=CharField(),
+    )
+
+
+def _start_sending(group: list[int], worker: str, sent: list[int]) -> set[int]:
+    """In one transaction (one commit): the messages the server took `sent`, and the group's rows
+    this worker still holds `sending`. Returns the ids of those; the sent ones are recorded
     either way."""
     now = timezone.now()
     with transaction.atomic():
-        if sent_before is not None:
-            DigestDelivery.objects.filter(pk=sent_before.pk, status=DeliveryStatus.SENDING).update(
+        if sent:
+            DigestDelivery.objects.filter(pk__in=sent, status=DeliveryStatus.SENDING).update(
                 status=DeliveryStatus.SENT, sent_at=now
             )
-        return bool(
-            DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED, claimed_by=worker).update(
-                status=DeliveryStatus.SENDING,
-                claimed_at=now,
-                attempts=delivery.attempts + 1,
-                message_id=message_id(delivery),
-            )
+        if not group:
+            return set()
+        started = DigestDelivery.objects.filter(pk__in=group, status=DeliveryStatus.CLAIMED, claimed_by=worker).update(
+            status=DeliveryStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            message_id=_message_id_column(),
+        )
+        if started == len(group):
+            return set(group)
+        return set(
+            DigestDelivery.objects.filter(
+                pk__in=group, status=DeliveryStatus.SENDING, claimed_by=worker, claimed_at=now
+            ).values_list("pk", flat=True)
         )
 
 
-def _send_one(connection, message, delivery: DigestDelivery) -> str:
+def _send_one(connection, send, delivery: DigestDelivery) -> str:
     """Send one message whose row is `sending`. On success the row stays `sending` until the
-    next UPDATE records it (`_start_sending`, `_mark_sent`)."""
+    next group starts (`_start_sending`)."""
     attempts = delivery.attempts + 1
     row = DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING)
     try:
-        connection.send_messages([message])
+        send()
     except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
         # The server answered with an error: it did not take the message.
         error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -1,9 +1,13 @@
 """Featured issues (candidates, composing, publishing) and the digest: subscriptions, planning,
 sending, failures and the recovery of what dead workers left."""
 
+import dataclasses
+import email
+import email.policy
+import email.utils
 import re
 import smtplib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -13,15 +17,22 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from achievements.enums import DeliveryStatus, FeaturedIssueStatus, SubscriptionStatus
-from achievements.models import DigestDelivery, Inquiry, Subscription
+from achievements.models import DigestDelivery, FeaturedIssue, Inquiry, Subscription
 from achievements.services_digest import (
     CONFIRM_SALT,
+    LINK_MARK,
+    SENDING_GROUP,
     DigestPeriod,
+    RawDigest,
+    _content_version,
+    build_message,
+    cached_content,
     confirmation_target,
     confirmation_token,
     delivery_mark_sent,
     delivery_resend,
     digest_claim,
+    digest_content,
     digest_plan,
     digest_send_all,
     digest_send_claimed,
@@ -35,6 +46,7 @@ from achievements.services_digest import (
 from achievements.services_featured import issue_candidates, issue_create, issue_publish, issue_set_items
 from marketplace.enums import StaffGroup
 from marketplace.models import IndustryField, Match, OutgoingMail
+from tests.digest.smtp_sink import SmtpSink
 from tests.factories.achievements import AchievementFactory
 from tests.factories.demands import DemandFactory
 from tests.factories.marketplace import OrganizationFactory, UserFactory
@@ -355,3 +367,110 @@ def test_rendered_digests_follow_a_newly_published_achievement(editor):
     digest_send_all(worker="w")
     assert "刚刚发布的成果" in mail.outbox[-1].body
     assert "刚刚发布的成果" not in mail.outbox[0].body
+
+
+# Over SMTP: the digest serialised once per rendering ----------------------------------------------
+
+
+def _smtp(settings, sink):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
+def _parsed(raw: bytes):
+    """The message, its headers but Date and its parts, with the MIME boundary and the
+    unsubscribe token (signed with a timestamp) blanked for comparing two messages."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+
+    def blank(text):
+        text = re.sub(r'boundary="[^"]+"', 'boundary="-"', text)
+        return re.sub(r"/featured/unsubscribe/[^/]+/", "/featured/unsubscribe/-/", text)
+
+    headers = sorted((name, blank(str(value)).strip()) for name, value in message.items() if name != "Date")
+    parts = [(part.get_content_type(), blank(part.get_content())) for part in message.walk() if not part.is_multipart()]
+    return message, headers, parts
+
+
+def test_over_smtp_each_subscriber_gets_the_message_build_message_makes(editor, settings):
+    marine = AchievementFactory(
+        title="海洋牧场监测浮标", fields=["marine-equipment"], published_at=_at(DAY - timedelta(days=2))
+    )
+    _published_issue(editor, marine)
+    subscriptions = [_active(f"raw{n}@example.cn", *(["marine"] if n % 2 else [])) for n in range(13)]
+    _active("bounce@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    with SmtpSink(keep=True, refuse={"bounce@example.cn"}) as sink:
+        _smtp(settings, sink)
+        counts = digest_send_all(worker="w")
+    assert counts == {"sent": 13, "retry": 0, "failed": 1, "ambiguous": 0, "skipped": 0}
+    assert sorted(r.recipients[0] for r in sink.received) == sorted(s.email for s in subscriptions)
+    period = DigestPeriod.of("weekly", DAY)
+    version = _content_version(period)
+    for record in sink.received:
+        delivery = DigestDelivery.objects.select_related("subscription").get(message_id=record.message_id)
+        assert delivery.status == DeliveryStatus.SENT and delivery.email == record.recipients[0]
+        fields = frozenset(delivery.subscription.industry_fields.values_list("pk", flat=True))
+        built = build_message(delivery, cached_content(period, fields, version)).message().as_bytes(linesep="\r\n")
+        message, headers, parts = _parsed(record.content)
+        assert (headers, parts) == _parsed(built)[1:]
+        assert message["To"] == delivery.email and "海洋牧场监测浮标" in parts[0][1]
+        link = re.search(r"/featured/unsubscribe/([^/]+)/", message["List-Unsubscribe"]).group(1)
+        assert unsubscribe_target(link) == delivery.subscription
+        assert [part.get_content().count(link) for part in message.walk() if not part.is_multipart()] == [1, 1]
+        dated = email.utils.parsedate_to_datetime(message["Date"])  # "-0000": UTC
+        assert abs(dated.replace(tzinfo=dated.tzinfo or UTC) - timezone.now()) < timedelta(minutes=1)
+    assert DigestDelivery.objects.get(email="bounce@example.cn").status == DeliveryStatus.FAILED
+
+
+def test_a_digest_that_cannot_be_sent_as_it_is_is_built_per_message(editor, settings):
+    """A line longer than SMTP allows makes the parts quoted-printable, where the link cannot be
+    put in as it is; a non-ASCII address needs encoding: both go through build_message."""
+    issue = _published_issue(editor, AchievementFactory(published_at=_at(DAY - timedelta(days=2))))
+    FeaturedIssue.objects.filter(pk=issue.pk).update(editor_note="长" * 400)  # one line of 1,200 bytes
+    _active("long@example.cn")
+    content = digest_content("weekly-2026-W48", DAY - timedelta(days=7), DAY, frozenset())
+    assert RawDigest.of(content) is None
+    short = dataclasses.replace(content, text=f"短 {LINK_MARK}", html=f'<a href="{LINK_MARK}">短</a>')
+    assert RawDigest.of(short) is not None
+    digest_plan(frequency="weekly", day=DAY)
+    with (
+        SmtpSink(keep=True) as sink,
+        mock.patch("achievements.services_digest.build_message", wraps=build_message) as built,
+    ):
+        _smtp(settings, sink)
+        assert digest_send_all(worker="w")["sent"] == 1
+    assert built.call_count == 1
+    message = email.message_from_bytes(sink.received[0].content, policy=email.policy.default)
+    link = re.search(r"/featured/unsubscribe/([^/]+)/", message["List-Unsubscribe"]).group(1)
+    html = message.get_body(("html",))
+    assert html["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "长" * 400 in html.get_content() and link in html.get_content()
+
+
+def test_a_group_in_flight_is_ambiguous_after_a_crash_and_never_resent_on_a_guess(settings):
+    """The rows of the group on the wire when a worker dies are `sending`; the sweep marks them
+    ambiguous, the rest of the claim goes back to the queue."""
+    for number in range(SENDING_GROUP + 5):
+        _active(f"g{number}@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    ids = digest_claim(worker="dying", batch_size=SENDING_GROUP + 5)
+    calls = []
+
+    def die(messages):
+        calls.append(messages[0].to[0])
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the worker stops mid-group, as SIGKILL would leave it
+        return 1
+
+    with (
+        mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=die),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        digest_send_claimed(ids=ids, worker="dying")
+    statuses = sorted(DigestDelivery.objects.values_list("status", flat=True))
+    assert statuses.count(DeliveryStatus.SENDING) == SENDING_GROUP
+    assert statuses.count(DeliveryStatus.CLAIMED) == 5
+    assert digest_sweep(now=timezone.now() + timedelta(minutes=11)) == {"requeued": 5, "ambiguous": SENDING_GROUP}
+    assert digest_send_all(worker="alive")["sent"] == 5

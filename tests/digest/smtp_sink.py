@@ -41,14 +41,17 @@ MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.
 class Received(NamedTuple):
     message_id: str
     recipients: tuple[str, ...]
+    content: bytes = b""  # the message as received, when the sink keeps it
 
 
 class SinkHandler:
     """aiosmtpd handler: refuses the recipients in `refuse` (550, a permanent error), waits
-    `delay` seconds per message, then records it (and appends it to `out`, an open text file)."""
+    `delay` seconds per message, then records it (and appends it to `out`, an open text file);
+    with `keep`, the record holds the message's bytes too."""
 
-    def __init__(self, *, delay: float = 0.0, refuse=(), out=None):
+    def __init__(self, *, delay: float = 0.0, refuse=(), out=None, keep=False):
         self.delay = delay
+        self.keep = keep
         self.refuse = {address.lower() for address in refuse}
         self.out = out
         self.received: list[Received] = []
@@ -64,12 +67,15 @@ class SinkHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
-        head = envelope.original_content or envelope.content
-        if isinstance(head, str):
-            head = head.encode()
-        head = head.split(b"\r\n\r\n", 1)[0]
-        found = MESSAGE_ID.search(head)
-        record = Received(found.group(1).decode("ascii", "replace") if found else "", tuple(envelope.rcpt_tos))
+        content = envelope.original_content or envelope.content
+        if isinstance(content, str):
+            content = content.encode()
+        found = MESSAGE_ID.search(content.split(b"\r\n\r\n", 1)[0])
+        record = Received(
+            found.group(1).decode("ascii", "replace") if found else "",
+            tuple(envelope.rcpt_tos),
+            content if self.keep else b"",
+        )
         self.received.append(record)
         if self.out is not None:
             self.out.write(f"{record.message_id}\t{','.join(record.recipients)}\n")
@@ -87,9 +93,9 @@ async def _serve(handler: SinkHandler, host: str, port: int) -> asyncio.base_eve
 class SmtpSink:
     """The sink on an event loop in a daemon thread of this process (port 0: any free port)."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, refuse=()):
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, refuse=(), keep=False):
         self.host = host
-        self.handler = SinkHandler(delay=delay, refuse=refuse)
+        self.handler = SinkHandler(delay=delay, refuse=refuse, keep=keep)
         self._requested_port = port
         self.port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
