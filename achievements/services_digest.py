@@ -325,8 +325,34 @@ def digest_content(period_key: str, window_start: date, window_end: date, field_
     return DigestContent(
         subject=subject,
         text=render_to_string("mail/digest.txt", context),
-        html=render_to_string("mail/digest.html", context),
+        html=_fold_html(render_to_string("mail/digest.html", context)),
     )
+
+
+def _fold_html(html: str, limit: int = 900) -> str:
+    """The template's lines joined into as few as SMTP's 998-byte line limit allows (`limit`
+    bytes, where the template broke a line): a line break and indentation are whitespace to HTML
+    as a space is (the digest has no <pre>), and every line is work for every mail server on the
+    way (the HTML part: 134 lines → 12). A line with the unsubscribe link's mark stays on its own,
+    as the link is longer than the mark."""
+    lines, current, size = [], [], 0
+    for line in html.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        length = len(line.encode())
+        alone = LINK_MARK in line
+        if current and (alone or size + 1 + length > limit):
+            lines.append(" ".join(current))
+            current, size = [], 0
+        size += length + (1 if current else 0)
+        current.append(line)
+        if alone:
+            lines.append(" ".join(current))
+            current, size = [], 0
+    if current:
+        lines.append(" ".join(current))
+    return "\n".join(lines) + "\n"
 
 
 # Rendered digests kept across batches in a worker process, keyed by what they are made of (see
@@ -415,6 +441,7 @@ class RawDigest:
 
     head: bytes
     body: tuple[bytes, ...]
+    link_room: int  # the longest link every line that holds one stays within SMTP's 998 bytes with
 
     @classmethod
     def of(cls, content: DigestContent) -> RawDigest | None:
@@ -431,13 +458,23 @@ class RawDigest:
         mark = LINK_MARK.encode()
         if body.count(mark) != content.text.count(LINK_MARK) + content.html.count(LINK_MARK):
             return None
+        room = min(
+            (
+                (998 - len(line) + len(mark) * line.count(mark)) // line.count(mark)
+                for line in body.split(b"\r\n")
+                if mark in line
+            ),
+            default=998,
+        )
         kept, own = [], False
         for line in head.split(b"\r\n"):
             if line[:1] not in (b" ", b"\t"):  # not the continuation of a folded header
                 own = line.partition(b":")[0].strip().lower() in _OWN_HEADERS
             if not own:
                 kept.append(line + b"\r\n")
-        return cls(head=b"".join(kept), body=tuple(body.split(mark)))
+        return cls(
+            head=b"".join(kept), body=tuple(body.split(mark)), link_room=min(room, 998 - len("List-Unsubscribe: <>"))
+        )
 
     def render(self, *, to: str, message_id: str, link: str) -> bytes:
         """The message for one recipient (ASCII address and link: see _raw_sendable)."""
@@ -514,6 +551,7 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
         fields_of.setdefault(subscription_id, set()).add(field_id)
     versions: dict[str, tuple] = {}
     sent: list[int] = []  # sent, still marked `sending`
+    sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
     connection = get_connection()
     try:
         connection.open()
@@ -525,9 +563,8 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
                     if period.key not in versions:
                         versions[period.key] = _content_version(period)
                     fields = frozenset(fields_of.get(delivery.subscription_id, ()))
-                    group.append(
-                        (delivery, _outgoing(connection, delivery, *_cached(period, fields, versions[period.key])))
-                    )
+                    content, raw = _cached(period, fields, versions[period.key])
+                    group.append((delivery, _outgoing(connection, sender, delivery, content, raw)))
                 except Exception as exc:
                     logger.exception("digest delivery %s could not be built", delivery.pk)
                     DigestDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
@@ -555,15 +592,15 @@ def digest_send_claimed(*, ids: list[int], worker: str) -> dict[str, int]:
     return counts
 
 
-def _outgoing(connection, delivery: DigestDelivery, content: DigestContent, raw: RawDigest | None):
+def _outgoing(connection, sender: str, delivery: DigestDelivery, content: DigestContent, raw: RawDigest | None):
     """What sends one delivery's message: over an SMTP connection, the digest's serialised bytes
     with this subscriber's parts put in; otherwise (another backend, an address or link that is
-    not ASCII, a digest without RawDigest) a message built by build_message."""
+    not ASCII or too long for the line it goes in, a digest without RawDigest) a message built by
+    build_message."""
     if raw is not None and isinstance(connection, SMTPBackend):
         link = unsubscribe_url(delivery.subscription)
-        if delivery.email.isascii() and link.isascii():
+        if delivery.email.isascii() and link.isascii() and len(link) <= raw.link_room:
             payload = raw.render(to=delivery.email, message_id=message_id(delivery), link=link)
-            sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
             return lambda: connection.connection.sendmail(sender, [delivery.email], payload)
     message = build_message(delivery, content, connection)
     return lambda: connection.send_messages([message])

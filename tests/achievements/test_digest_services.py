@@ -25,6 +25,7 @@ from achievements.services_digest import (
     DigestPeriod,
     RawDigest,
     _content_version,
+    _fold_html,
     build_message,
     cached_content,
     confirmation_target,
@@ -474,3 +475,39 @@ def test_a_group_in_flight_is_ambiguous_after_a_crash_and_never_resent_on_a_gues
     assert statuses.count(DeliveryStatus.CLAIMED) == 5
     assert digest_sweep(now=timezone.now() + timedelta(minutes=11)) == {"requeued": 5, "ambiguous": SENDING_GROUP}
     assert digest_send_all(worker="alive")["sent"] == 5
+
+
+def test_the_html_part_is_folded_into_few_lines_within_smtps_limit(editor):
+    """Line breaks and indentation are whitespace to HTML: the template's 130-odd lines become a
+    dozen of at most 900 bytes, with the same words, tags and spaces between them."""
+    html = "<tr>\n  <td style='padding:8px'>\n    <a href='/a/1'>海洋牧场 监测浮标</a>\n  </td>\n</tr>\n" * 100
+    folded = _fold_html(html)
+    assert " ".join(folded.split()) == " ".join(html.split())
+    assert all(len(line.encode()) <= 900 for line in folded.splitlines())
+    assert len(folded.splitlines()) == 10 and len(html.splitlines()) == 500
+    assert _fold_html("<p>" + "长" * 400 + "</p>\n") == "<p>" + "长" * 400 + "</p>\n"  # a long line stays whole
+
+    _published_issue(editor, *(AchievementFactory(published_at=_at(DAY - timedelta(days=2))) for _ in range(10)))
+    content = digest_content("weekly-2026-W48", DAY - timedelta(days=7), DAY, frozenset())
+    assert len(content.html.splitlines()) < 20
+    assert all(len(line.encode()) <= 900 for line in content.html.splitlines())
+    assert RawDigest.of(content) is not None
+    assert [len(line) < 120 for line in content.html.splitlines() if LINK_MARK in line] == [True]
+
+
+def test_a_link_too_long_for_its_line_is_sent_in_a_message_built_for_it(settings):
+    """Putting a link into the serialised bytes must not make a line longer than SMTP allows (the
+    sink refuses those, as servers do): such a subscriber's message is built per message."""
+    _active("very.long.address@example.cn")
+    digest_plan(frequency="weekly", day=DAY)
+    long_link = "http://127.0.0.1:8000/featured/unsubscribe/" + "x" * 950 + "/"
+    with (
+        SmtpSink(keep=True) as sink,
+        mock.patch("achievements.services_digest.unsubscribe_url", return_value=long_link),
+        mock.patch("achievements.services_digest.build_message", wraps=build_message) as built,
+    ):
+        _smtp(settings, sink)
+        assert digest_send_all(worker="w")["sent"] == 1
+    assert built.call_count == 1
+    message = email.message_from_bytes(sink.received[0].content, policy=email.policy.default)
+    assert long_link in message.get_body(("html",)).get_content()
