@@ -376,10 +376,6 @@ def _content_version(period: DigestPeriod) -> tuple:
     return (issue_version, window["count"], window["changed"])
 
 
-def cached_content(period: DigestPeriod, field_ids: frozenset[int], version: tuple) -> DigestContent:
-    return _cached(period, field_ids, version)[0]
-
-
 def _cached(period: DigestPeriod, field_ids: frozenset[int], version: tuple) -> tuple[DigestContent, RawDigest | None]:
     """The rendering and its serialised form, made once per worker and what they are made of."""
     key = (period.key, field_ids, version)
@@ -392,10 +388,14 @@ def _cached(period: DigestPeriod, field_ids: frozenset[int], version: tuple) -> 
     return cached
 
 
+def _message_id_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
 def message_id(delivery: DigestDelivery) -> str:
-    """The same for every attempt at one delivery, so the mail server's log identifies it."""
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<digest.{delivery.period}.{delivery.subscription_id}@{domain}>"
+    """The same for every attempt at one delivery, so the mail server's log identifies it (written
+    in SQL for a whole group by _message_id_column)."""
+    return f"<digest.{delivery.period}.{delivery.subscription_id}@{_message_id_domain()}>"
 
 
 def build_message(delivery: DigestDelivery, content: DigestContent, connection=None) -> EmailMultiAlternatives:
@@ -477,7 +477,7 @@ class RawDigest:
         )
 
     def render(self, *, to: str, message_id: str, link: str) -> bytes:
-        """The message for one recipient (ASCII address and link: see _raw_sendable)."""
+        """The message for one recipient (an ASCII address and a link within link_room: see _outgoing)."""
         date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
         own = f"To: {to}\r\nDate: {date}\r\nMessage-ID: {message_id}\r\nList-Unsubscribe: <{link}>\r\n\r\n"
         return self.head + own.encode("ascii") + link.encode("ascii").join(self.body)
@@ -608,13 +608,12 @@ def _outgoing(connection, sender: str, delivery: DigestDelivery, content: Digest
 
 def _message_id_column():
     """message_id() in SQL, for a whole group in one UPDATE."""
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     return Concat(
         Value("<digest."),
         "period",
         Value("."),
         Cast("subscription_id", CharField()),
-        Value(f"@{domain}>"),
+        Value(f"@{_message_id_domain()}>"),
         output_field=CharField(),
     )
 

@@ -24,10 +24,10 @@ from achievements.services_digest import (
     SENDING_GROUP,
     DigestPeriod,
     RawDigest,
+    _cached,
     _content_version,
     _fold_html,
     build_message,
-    cached_content,
     confirmation_target,
     confirmation_token,
     delivery_mark_sent,
@@ -413,7 +413,7 @@ def test_over_smtp_each_subscriber_gets_the_message_build_message_makes(editor, 
         delivery = DigestDelivery.objects.select_related("subscription").get(message_id=record.message_id)
         assert delivery.status == DeliveryStatus.SENT and delivery.email == record.recipients[0]
         fields = frozenset(delivery.subscription.industry_fields.values_list("pk", flat=True))
-        built = build_message(delivery, cached_content(period, fields, version)).message().as_bytes(linesep="\r\n")
+        built = build_message(delivery, _cached(period, fields, version)[0]).message().as_bytes(linesep="\r\n")
         message, headers, parts = _parsed(record.content)
         assert (headers, parts) == _parsed(built)[1:]
         assert message["To"] == delivery.email and "海洋牧场监测浮标" in parts[0][1]
